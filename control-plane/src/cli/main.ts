@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/index.ts';
+
+/**
+ * Builds the `embguard` command tree. Each command group lives in `commands/<group>.ts` and only
+ * wires arguments to its capability's public surface.
+ */
+export function buildProgram(): Command {
+  const program = new Command('embguard')
+    .description('Identity-aware gateway for embeddings APIs')
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code; commands set it through `process.exitCode`. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`embguard: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`embguard: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,91 @@
+import path from 'node:path';
+
+/** Loopback ports of the stack; every one can be overridden (tests use free ports). */
+export interface Ports {
+  listener: number;
+  envoyAdmin: number;
+  xds: number;
+  processor: number;
+  api: number;
+  demoUpstream: number;
+  demoIssuer: number;
+}
+
+export const DEFAULT_PORTS: Readonly<Ports> = Object.freeze({
+  listener: 10000,
+  envoyAdmin: 9901,
+  xds: 18000,
+  processor: 18001,
+  api: 18002,
+  demoUpstream: 18003,
+  demoIssuer: 18004,
+});
+
+/** The one typed configuration of a running embguard, parsed once and frozen. */
+export interface Config {
+  /** State directory: audit store, keys, snapshot store, run files. */
+  home: string;
+  host: '127.0.0.1';
+  ports: Ports;
+  /** Envoy binary; from `ENVOY_BIN` or the project-local virtualenv. */
+  envoyBin: string;
+  policyDir: string;
+  logLevel: string;
+  logPretty: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const PORT_ENV: Record<keyof Ports, string> = {
+  listener: 'EMBGUARD_LISTENER_PORT',
+  envoyAdmin: 'EMBGUARD_ENVOY_ADMIN_PORT',
+  xds: 'EMBGUARD_XDS_PORT',
+  processor: 'EMBGUARD_PROCESSOR_PORT',
+  api: 'EMBGUARD_API_PORT',
+  demoUpstream: 'EMBGUARD_DEMO_UPSTREAM_PORT',
+  demoIssuer: 'EMBGUARD_DEMO_ISSUER_PORT',
+};
+
+/** The repository root, from this file's location; used for defaults that point into the checkout. */
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/** The Envoy binary the project installs into its virtualenv (`envoy/install.sh`). */
+export const PROJECT_ENVOY_BIN = path.join(PROJECT_ROOT, '.venv', 'bin', 'envoy');
+
+/**
+ * Reads configuration from the environment (and explicit overrides), collecting every problem
+ * before failing so a user fixes them all in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
+  const problems: string[] = [];
+  const ports = { ...DEFAULT_PORTS };
+  for (const key of Object.keys(PORT_ENV) as (keyof Ports)[]) {
+    const raw = env[PORT_ENV[key]];
+    if (raw === undefined || raw === '') continue;
+    const port = Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      problems.push(`${PORT_ENV[key]}=${JSON.stringify(raw)} is not a port number (1-65535)`);
+    } else {
+      ports[key] = port;
+    }
+  }
+  const config: Config = {
+    home: path.resolve(env.EMBGUARD_HOME || '.embguard'),
+    host: '127.0.0.1',
+    ports: { ...ports, ...overrides.ports },
+    envoyBin: env.ENVOY_BIN || PROJECT_ENVOY_BIN,
+    policyDir: path.resolve(env.EMBGUARD_POLICY_DIR || path.join(PROJECT_ROOT, 'policies')),
+    logLevel: env.EMBGUARD_LOG_LEVEL || 'info',
+    logPretty: env.EMBGUARD_LOG_PRETTY === '1',
+    ...overrides,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,14 @@
+import net from 'node:net';
+
+/** A TCP port that was free on 127.0.0.1 a moment ago; for processes that cannot take port 0. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * Identity: who is calling. Compiles identity providers to Envoy's jwt_authn filter, turns the
+ * claims jwt_authn verified into an `Identity` for the processor, and runs the demo OIDC issuer.
+ */
+export { DEFAULT_CLAIM_NAMES, type ClaimNames, type Identity, type IdentityProviderSettings, type JwksSource } from './types.ts';
+export {
+  buildJwtAuthn,
+  buildJwksCluster,
+  jwksClusterName,
+  IdentityConfigError,
+  JWT_AUTHN_FILTER_NAME,
+  JWT_AUTHN_TYPE_URL,
+  JWT_PAYLOAD_METADATA_KEY,
+  type JwtAuthnHttpFilter,
+  type JwtAuthnResources,
+} from './jwt-authn.ts';
+export {
+  identityFromMetadata,
+  jwtPayloadFromMetadata,
+  structToJson,
+  type IdentityResult,
+  type MetadataContextLike,
+  type StructLike,
+  type UnauthenticatedReason,
+} from './claims.ts';
+export {
+  startDemoIssuer,
+  loadOrCreateDemoIssuerKeys,
+  requestDemoToken,
+  DEMO_AUDIENCE,
+  DEMO_CLIENT_ID,
+  DEMO_RESOURCE,
+  type DemoIssuer,
+  type DemoIssuerKeys,
+  type MintTokenOptions,
+} from './demo-issuer.ts';

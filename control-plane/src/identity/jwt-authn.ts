@@ -1,0 +1,172 @@
+import type { JwtAuthentication } from '../generated/envoy/extensions/filters/http/jwt_authn/v3/JwtAuthentication.ts';
+import type { JwtProvider } from '../generated/envoy/extensions/filters/http/jwt_authn/v3/JwtProvider.ts';
+import type { JwtRequirement } from '../generated/envoy/extensions/filters/http/jwt_authn/v3/JwtRequirement.ts';
+import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster.ts';
+import type { IdentityProviderSettings } from './types.ts';
+
+/** Filter name and type URL of Envoy's JWT authentication filter. */
+export const JWT_AUTHN_FILTER_NAME = 'envoy.filters.http.jwt_authn';
+export const JWT_AUTHN_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication';
+const TLS_CONTEXT_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+
+/**
+ * Key under `metadata_context.filter_metadata["envoy.filters.http.jwt_authn"]` that holds the
+ * verified payload. Claims are read only from here: a client-sent header is never trusted
+ * (envoy.md, jwt_authn: `forward_payload_header` can be spoofed when unset).
+ */
+export const JWT_PAYLOAD_METADATA_KEY = 'jwt_payload';
+
+/** The `envoy.filters.http.jwt_authn` HTTP filter with its typed_config in the `"@type"` form proto-loader encodes. */
+export interface JwtAuthnHttpFilter {
+  name: typeof JWT_AUTHN_FILTER_NAME;
+  typed_config: { '@type': typeof JWT_AUTHN_TYPE_URL } & JwtAuthentication;
+}
+
+/** What the listener needs for token verification: the filter (placed before ext_proc) and the JWKS clusters. */
+export interface JwtAuthnResources {
+  httpFilter: JwtAuthnHttpFilter;
+  /** One cluster per remote JWKS host; add them to CDS alongside the other clusters. */
+  clusters: Cluster[];
+}
+
+export class IdentityConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid identity provider settings:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'IdentityConfigError';
+    this.problems = problems;
+  }
+}
+
+const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const DEFAULT_JWKS_CACHE_SECONDS = 300;
+const DEFAULT_JWKS_FETCH_TIMEOUT_MS = 5000;
+
+/** Name of the cluster that serves one provider's JWKS. */
+export function jwksClusterName(providerName: string): string {
+  return `embguard_jwks_${providerName}`;
+}
+
+function validateProviders(providers: readonly IdentityProviderSettings[]): void {
+  const problems: string[] = [];
+  if (providers.length === 0) problems.push('at least one identity provider is required');
+  const seen = new Set<string>();
+  providers.forEach((provider, index) => {
+    const at = `providers[${index}]`;
+    if (!PROVIDER_NAME.test(provider.name)) problems.push(`${at}.name must match ${PROVIDER_NAME.source}`);
+    if (seen.has(provider.name)) problems.push(`${at}.name ${JSON.stringify(provider.name)} is used twice`);
+    seen.add(provider.name);
+    if (!provider.issuer) problems.push(`${at}.issuer is required`);
+    if (provider.audiences.length === 0) problems.push(`${at}.audiences needs at least one audience`);
+    if ('uri' in provider.jwks) {
+      const url = URL.canParse(provider.jwks.uri) ? new URL(provider.jwks.uri) : undefined;
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+        problems.push(`${at}.jwks.uri must be an http(s) URL`);
+      }
+    } else if (!isJwksJson(provider.jwks.inline)) {
+      problems.push(`${at}.jwks.inline must be a JWKS JSON document with a "keys" array`);
+    }
+  });
+  if (problems.length > 0) throw new IdentityConfigError(problems);
+}
+
+function isJwksJson(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { keys?: unknown }).keys);
+  } catch {
+    return false;
+  }
+}
+
+function milliseconds(ms: number): { seconds: number; nanos: number } {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+function buildProvider(provider: IdentityProviderSettings): JwtProvider {
+  const jwks: Pick<JwtProvider, 'remote_jwks' | 'local_jwks'> =
+    'uri' in provider.jwks
+      ? {
+          remote_jwks: {
+            http_uri: {
+              uri: provider.jwks.uri,
+              cluster: jwksClusterName(provider.name),
+              timeout: milliseconds(provider.jwks.fetchTimeoutMs ?? DEFAULT_JWKS_FETCH_TIMEOUT_MS),
+            },
+            cache_duration: { seconds: provider.jwks.cacheDurationSeconds ?? DEFAULT_JWKS_CACHE_SECONDS },
+          },
+        }
+      : { local_jwks: { inline_string: provider.jwks.inline } };
+  return {
+    issuer: provider.issuer,
+    audiences: [...provider.audiences],
+    ...jwks,
+    // The upstream embeddings provider must never see the caller's token.
+    forward: false,
+    // Without from_headers Envoy also accepts `?access_token=` (observed on 1.40): header only.
+    from_headers: [{ name: 'authorization', value_prefix: 'Bearer ' }],
+    // A token without `exp` would otherwise be valid forever.
+    require_expiration: true,
+    payload_in_metadata: JWT_PAYLOAD_METADATA_KEY,
+    clock_skew_seconds: provider.clockSkewSeconds ?? 60,
+  };
+}
+
+function catchAllRequirement(providers: readonly IdentityProviderSettings[]): JwtRequirement {
+  const [only] = providers;
+  if (providers.length === 1 && only) return { provider_name: only.name };
+  return { requires_any: { requirements: providers.map((provider) => ({ provider_name: provider.name })) } };
+}
+
+/**
+ * A cluster that reaches the JWKS host of one provider. Loopback and IP hosts are STATIC; names
+ * resolve with LOGICAL_DNS. HTTPS gets an upstream TLS context with SNI.
+ */
+export function buildJwksCluster(providerName: string, jwksUri: string): Cluster {
+  const url = new URL(jwksUri);
+  const tls = url.protocol === 'https:';
+  const port = Number(url.port || (tls ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const isIp = /^[0-9.]+$/.test(host) || host.includes(':');
+  const name = jwksClusterName(providerName);
+  return {
+    name,
+    type: isIp ? 'STATIC' : 'LOGICAL_DNS',
+    connect_timeout: { seconds: 5 },
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
+    },
+    ...(tls
+      ? {
+          transport_socket: {
+            name: 'envoy.transport_sockets.tls',
+            typed_config: { '@type': TLS_CONTEXT_TYPE_URL, sni: host },
+          },
+        }
+      : {}),
+  } as Cluster; // typed_config is an Any in "@type" form, which proto-loader encodes but the generated type does not model.
+}
+
+/**
+ * Compiles identity providers into Envoy's jwt_authn filter and the clusters its remote JWKS
+ * fetches need. Every path requires a valid token: jwt_authn lets a request that matches no rule
+ * through unauthenticated, so the only rule is a catch-all `prefix: "/"`.
+ *
+ * Status codes (Envoy 1.40, observed): missing, malformed, expired, not-yet-valid, wrong-issuer,
+ * unknown-key, `alg: none`, HS256-with-public-key and tampered tokens → 401; a token whose
+ * audience is not accepted → 403 (Envoy's `JwtAudienceNotAllowed`). Both are answered by Envoy
+ * before the processor runs.
+ */
+export function buildJwtAuthn(providers: readonly IdentityProviderSettings[]): JwtAuthnResources {
+  validateProviders(providers);
+  const typedConfig: JwtAuthnHttpFilter['typed_config'] = {
+    '@type': JWT_AUTHN_TYPE_URL,
+    providers: Object.fromEntries(providers.map((provider) => [provider.name, buildProvider(provider)])),
+    rules: [{ match: { prefix: '/' }, requires: catchAllRequirement(providers) }],
+  };
+  const clusters = providers.flatMap((provider) =>
+    'uri' in provider.jwks ? [buildJwksCluster(provider.name, provider.jwks.uri)] : [],
+  );
+  return { httpFilter: { name: JWT_AUTHN_FILTER_NAME, typed_config: typedConfig }, clusters };
+}

@@ -17,7 +17,7 @@ export function writeStaticBootstrap(
   ports: { listener: number; admin: number },
 ): string {
   const definition = protoLoader.loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', ...PROTO_FILES], LOADER_OPTIONS);
-  const bootstrapType = definition['envoy.config.bootstrap.v3.Bootstrap'] as protoLoader.MessageTypeDefinition;
+  const bootstrapType = definition['envoy.config.bootstrap.v3.Bootstrap'] as protoLoader.MessageTypeDefinition<object, object>;
   const socket = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
   const bootstrap = {
     admin: { address: socket(ports.admin) },

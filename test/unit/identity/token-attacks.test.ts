@@ -1,0 +1,140 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { base64url, generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose';
+import {
+  buildJwtAuthn,
+  loadOrCreateDemoIssuerKeys,
+  startDemoIssuer,
+  type DemoIssuer,
+} from '../../../control-plane/src/identity/index.ts';
+import { silentLogger } from '../../../control-plane/src/log/index.ts';
+import { freePort } from '../../helpers/ports.ts';
+import { makeTempDir } from '../../helpers/tmp.ts';
+import { envoyBinary, requireEnvoyUnderCi, startStaticEnvoy, writeStaticBootstrap, type RunningEnvoy } from './static-envoy.ts';
+
+/**
+ * Every token attack the issue lists, sent through a real Envoy whose only filter before a
+ * `direct_response` is the jwt_authn config our builder produced. Attack tokens are signed here.
+ */
+const bin = envoyBinary();
+
+describe.skipIf(!bin && process.env.CI !== 'true')('jwt_authn in real Envoy rejects bad tokens', () => {
+  const tmp = makeTempDir();
+  let issuer: DemoIssuer;
+  let envoy: RunningEnvoy | undefined;
+  let listener: number;
+  let signingKey: CryptoKey | Uint8Array;
+  let kid: string;
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const claims = (overrides: JWTPayload = {}): JWTPayload => ({
+    iss: issuer.issuer,
+    aud: issuer.audience,
+    sub: 'alice',
+    groups: ['ml-engineers'],
+    iat: now(),
+    nbf: now(),
+    exp: now() + 300,
+    ...overrides,
+  });
+  const sign = (payload: JWTPayload, key: CryptoKey | Uint8Array = signingKey, keyId = kid) =>
+    new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: keyId, typ: 'at+jwt' }).sign(key);
+  const call = (headers: Record<string, string> = {}, pathAndQuery = '/v1/embeddings') =>
+    fetch(`http://127.0.0.1:${listener}${pathAndQuery}`, { method: 'POST', headers, body: '{}' });
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    requireEnvoyUnderCi(bin);
+    issuer = await startDemoIssuer({ port: await freePort(), keyDir: tmp.dir, logger: silentLogger() });
+    const keys = await loadOrCreateDemoIssuerKeys(tmp.dir);
+    signingKey = (await importJWK(keys.signingKey, 'ES256')) as CryptoKey;
+    kid = keys.signingKey.kid;
+    listener = await freePort();
+    const admin = await freePort();
+    const jwt = buildJwtAuthn([
+      { name: 'demo', issuer: issuer.issuer, audiences: [issuer.audience], jwks: { uri: issuer.jwksUri } },
+    ]);
+    envoy = await startStaticEnvoy(bin as string, writeStaticBootstrap(tmp.dir, jwt, { listener, admin }), admin);
+  }, 30_000);
+
+  afterAll(async () => {
+    await envoy?.stop();
+    await issuer?.close();
+    tmp.cleanup();
+  });
+
+  it('passes a good token from the issuer', async () => {
+    const response = await call(bearer(await issuer.mintToken({ sub: 'alice', groups: ['ml-engineers'] })));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('passed');
+  });
+
+  it('passes a token we sign with the issuer key (the attack harness itself is sound)', async () => {
+    expect((await call(bearer(await sign(claims())))).status).toBe(200);
+  });
+
+  const cases: [string, () => Promise<Record<string, string>>, number][] = [
+    ['missing token', async () => ({}), 401],
+    ['malformed token', async () => bearer('not.a.jwt'), 401],
+    ['expired token (beyond the 60 s skew)', async () => bearer(await sign(claims({ exp: now() - 120, iat: now() - 600, nbf: now() - 600 }))), 401],
+    ['not-yet-valid token', async () => bearer(await sign(claims({ nbf: now() + 600 }))), 401],
+    ['token without exp', async () => bearer(await sign(claims({ exp: undefined }))), 401],
+    ['wrong issuer', async () => bearer(await sign(claims({ iss: 'http://evil.example' }))), 401],
+    // Envoy answers JwtAudienceNotAllowed with 403 (documented in jwt-authn.ts and the report).
+    ['wrong audience', async () => bearer(await sign(claims({ aud: 'someone-else' }))), 403],
+    [
+      'unknown key',
+      async () => {
+        const { privateKey } = await generateKeyPair('ES256');
+        return bearer(await sign(claims(), privateKey, 'attacker-key'));
+      },
+      401,
+    ],
+    [
+      'right kid, attacker key',
+      async () => {
+        const { privateKey } = await generateKeyPair('ES256');
+        return bearer(await sign(claims(), privateKey));
+      },
+      401,
+    ],
+    [
+      'alg none',
+      async () => {
+        const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
+        const payload = base64url.encode(JSON.stringify(claims()));
+        return bearer(`${header}.${payload}.`);
+      },
+      401,
+    ],
+    [
+      'HS256 signed with the public key',
+      async () => {
+        const keys = await loadOrCreateDemoIssuerKeys(tmp.dir);
+        const { d: _private, ...publicJwk } = keys.signingKey;
+        const publicPem = crypto.createPublicKey({ key: publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+        const header = base64url.encode(JSON.stringify({ alg: 'HS256', kid, typ: 'JWT' }));
+        const payload = base64url.encode(JSON.stringify(claims()));
+        const mac = crypto.createHmac('sha256', publicPem).update(`${header}.${payload}`).digest();
+        return bearer(`${header}.${payload}.${base64url.encode(mac)}`);
+      },
+      401,
+    ],
+    [
+      'tampered payload',
+      async () => {
+        const [header, , signature] = (await sign(claims())).split('.');
+        const payload = base64url.encode(JSON.stringify(claims({ sub: 'admin', groups: ['admins'] })));
+        return bearer(`${header}.${payload}.${signature}`);
+      },
+      401,
+    ],
+    ['token in the query string only', async () => ({ 'x-query': '1' }), 401],
+  ];
+
+  it.each(cases)('rejects %s', async (name, headers, status) => {
+    const query = name.includes('query string') ? `?access_token=${await sign(claims())}` : '';
+    const response = await call(await headers(), `/v1/embeddings${query}`);
+    expect(response.status).toBe(status);
+  });
+});

@@ -1,0 +1,15 @@
+/**
+ * Access: who may call which model, when. Pure decisions over compiled access rules plus
+ * just-in-time grants, the persisted grant store, and the control-plane API for access requests.
+ */
+export type {
+  AccessDecision,
+  AccessMode,
+  AccessQuery,
+  AccessRule,
+  AccessTimeWindow,
+  GrantWindow,
+  ShadowOutcome,
+} from './types.ts';
+export { decideAccess, accessDeniedError, DEFAULT_DENY_RULE_ID } from './decide.ts';
+export { inTimeWindow, localDayAndMinute } from './time-window.ts';

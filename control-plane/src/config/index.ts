@@ -1,4 +1,7 @@
 import path from 'node:path';
+import { parseAuditConfig, type AuditConfig } from './audit.ts';
+
+export type { AuditConfig } from './audit.ts';
 
 /** Loopback ports of the stack; every one can be overridden (tests use free ports). */
 export interface Ports {
@@ -32,6 +35,8 @@ export interface Config {
   policyDir: string;
   logLevel: string;
   logPretty: boolean;
+  /** Tamper-evident audit log settings. */
+  audit: AuditConfig;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     policyDir: path.resolve(env.EMBGUARD_POLICY_DIR || path.join(PROJECT_ROOT, 'policies')),
     logLevel: env.EMBGUARD_LOG_LEVEL || 'info',
     logPretty: env.EMBGUARD_LOG_PRETTY === '1',
+    audit: parseAuditConfig(env, problems),
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -44,6 +44,18 @@ export const ERROR_CATALOG = {
   method_not_allowed: { status: 405, type: 'invalid_request_error', message: 'Method not allowed for this path.' },
   unauthenticated: { status: 401, type: 'authentication_error', message: 'A valid bearer token is required.' },
   access_denied: { status: 403, type: 'permission_error', message: 'Access to this model is not permitted.' },
+  access_request_invalid: { status: 400, type: 'invalid_request_error', message: 'The access request is not valid.' },
+  access_request_not_found: { status: 404, type: 'not_found_error', message: 'No access request or grant has this id.' },
+  access_request_forbidden: {
+    status: 403,
+    type: 'permission_error',
+    message: 'You may not take this action on this access request.',
+  },
+  access_request_conflict: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: 'The access request is not in a state that allows this action.',
+  },
   blocked_content: { status: 400, type: 'invalid_request_error', message: 'The request contains content that policy blocks.' },
   approval_required: { status: 403, type: 'approval_required', message: 'The request needs approval before it can be sent.' },
   masking_budget_exceeded: {

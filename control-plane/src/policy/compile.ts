@@ -1,0 +1,415 @@
+import type { ClaimNames, IdentityProviderSettings } from '../identity/index.ts';
+import { actionRank, type MaskingRule, type MaskingRules } from '../masking/types.ts';
+import { parseDuration } from './duration.ts';
+import { WILDCARD } from './semantics.ts';
+import type {
+  AccessGrantDocument,
+  AccessPolicyDocument,
+  ApprovalPolicyDocument,
+  CredentialRef,
+  GatewayDocument,
+  IdentityProviderDocument,
+  MaskingAction,
+  MaskingPolicyDocument,
+  PolicyDocument,
+  PolicyMode,
+  RetentionPolicyDocument,
+  TimeWindow,
+  UpstreamFlavour,
+  Weekday,
+} from './types.ts';
+
+/** Version tag of the compiled shape; the loader refuses snapshots carrying another. */
+export const COMPILED_POLICY_SCHEMA = 'embguard.io/compiled/v1';
+
+/** An HTTP(S) endpoint split the way Envoy clusters need it. */
+export interface CompiledEndpoint {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** Path prefix of the URL without a trailing slash (`''` for the root). */
+  readonly basePath: string;
+}
+
+export interface CompiledLimits {
+  readonly maxBodyBytes: number;
+  readonly maxBatchInputs: number;
+}
+
+export interface CompiledUpstream {
+  readonly name: string;
+  readonly flavour: UpstreamFlavour;
+  readonly endpoint: CompiledEndpoint;
+  readonly models: readonly string[];
+  /** Where the credential lives; the value is resolved at runtime, never carried in a snapshot. */
+  readonly credential: CredentialRef | null;
+  /** Gateway limits combined with the upstream's own: the lowest wins. */
+  readonly limits: CompiledLimits;
+  readonly timeoutMs: number;
+}
+
+export interface CompiledGateway {
+  readonly listener: { readonly address: string; readonly port: number };
+  readonly upstreams: readonly CompiledUpstream[];
+  /** Model name → upstream name. */
+  readonly routes: Readonly<Record<string, string>>;
+  readonly limits: CompiledLimits;
+}
+
+/** The identity module's `IdentityProviderSettings`, with every default filled in and the declared groups. */
+export interface CompiledIdentityProvider extends IdentityProviderSettings {
+  readonly claims: ClaimNames;
+  readonly clockSkewSeconds: number;
+  readonly groups: readonly string[];
+}
+
+/** A time window in minutes of the day; `days` uses 0 = Sunday … 6 = Saturday like `Date#getDay`. */
+export interface CompiledTimeWindow {
+  readonly days: readonly number[];
+  readonly startMinute: number;
+  /** Exclusive; when not greater than `startMinute` the window crosses midnight. */
+  readonly endMinute: number;
+  readonly timezone: string;
+}
+
+export interface CompiledAccessRule {
+  readonly id: string;
+  /** `metadata.name` of the AccessPolicy the rule came from. */
+  readonly policy: string;
+  readonly effect: 'allow' | 'deny';
+  /** `null` = this dimension is not a condition of the rule; `['*']` = any value. */
+  readonly subjects: readonly string[] | null;
+  readonly groups: readonly string[] | null;
+  readonly clients: readonly string[] | null;
+  readonly models: readonly string[];
+  readonly endpoints: readonly string[];
+  /** Empty = at any time. */
+  readonly timeWindows: readonly CompiledTimeWindow[];
+  readonly mode: PolicyMode;
+}
+
+/**
+ * Masking in the masking engine's own runtime shape (`MaskingRules`), split by mode: the processor
+ * runs `enforced`, and when `shadow` is set also runs it to record what the shadow rules would do.
+ */
+export interface CompiledMasking {
+  readonly enforced: MaskingRules;
+  /** Enforced plus shadow-mode rules; `null` when no rule is in shadow mode. */
+  readonly shadow: MaskingRules | null;
+  /** Where the tokenization key lives; the key itself is loaded at runtime. */
+  readonly tokenization: { readonly keyRef: string; readonly keyVersion: number } | null;
+}
+
+export interface CompiledRuntimeApprovalRule {
+  readonly id: string;
+  readonly policy: string;
+  readonly when: {
+    readonly models: readonly string[] | null;
+    readonly entities: readonly string[] | null;
+    readonly batchSizeOver: number | null;
+    readonly groups: readonly string[] | null;
+  };
+  readonly approverGroups: readonly string[];
+  readonly quorum: number;
+  /** 0 = do not hold; answer with a ticket at once. */
+  readonly holdMs: number;
+  readonly ticketLifetimeMs: number;
+  readonly mode: PolicyMode;
+}
+
+/** Rules a policy change must meet; `embguard snapshot build` reads them from the base branch. */
+export interface CompiledChangeApproval {
+  readonly quorum: number;
+  readonly paths: readonly { readonly pattern: string; readonly requiredGroups: readonly string[]; readonly minApprovals: number }[];
+  readonly approvers: readonly { readonly github: string; readonly subject: string; readonly groups: readonly string[] }[];
+}
+
+export interface CompiledGrant {
+  readonly name: string;
+  readonly subject: string;
+  readonly models: readonly string[];
+  readonly endpoints: readonly string[];
+  readonly notBefore: string;
+  readonly expiresAt: string;
+  readonly reason: string;
+  readonly ticket: string | null;
+}
+
+export interface CompiledRetention {
+  readonly keepMetadataForMs: number;
+  readonly storeMaskedContent: boolean;
+  readonly keepMaskedContentForMs: number | null;
+  readonly forwarding: readonly { readonly name: string; readonly type: 'http' | 'file'; readonly target: string; readonly credential: CredentialRef | null }[];
+}
+
+/**
+ * The runtime form of a validated policy set: everything the xDS resource builders and the
+ * processor need, nothing they would have to parse again. Plain JSON (it is what a snapshot
+ * carries), deterministic for a given input, and deeply frozen.
+ */
+export interface CompiledPolicy {
+  readonly schema: typeof COMPILED_POLICY_SCHEMA;
+  readonly gateway: CompiledGateway;
+  readonly identityProviders: readonly CompiledIdentityProvider[];
+  readonly access: { readonly rules: readonly CompiledAccessRule[] };
+  readonly masking: CompiledMasking;
+  readonly approval: { readonly runtime: readonly CompiledRuntimeApprovalRule[]; readonly change: CompiledChangeApproval | null };
+  readonly grants: readonly CompiledGrant[];
+  /** `null` when no RetentionPolicy is set; the audit module then applies its defaults. */
+  readonly retention: CompiledRetention | null;
+}
+
+/** Listener defaults match ARCHITECTURE.md (loopback, port 10000). */
+const DEFAULT_LISTENER = { address: '127.0.0.1', port: 10000 };
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+/**
+ * The identity module's claim defaults (`DEFAULT_CLAIM_NAMES`), restated because importing that
+ * value would load the demo OIDC issuer; a unit test keeps the two equal.
+ */
+export const DEFAULT_CLAIMS: Readonly<ClaimNames> = Object.freeze({ subject: 'sub', groups: 'groups', clientId: 'client_id' });
+const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+/** Action for a detected type no rule names, when no MaskingPolicy sets one: fail towards masking. */
+const DEFAULT_MASKING_ACTION: MaskingAction = 'mask';
+/** Inline scan budget per request; masking.md measures tens of microseconds for a typical request. */
+const DEFAULT_MASKING_TIME_BUDGET_MS = 50;
+
+/** Splits an http(s) URL into what an Envoy cluster needs. */
+export function compileEndpoint(url: string): CompiledEndpoint {
+  const parsed = new URL(url);
+  const tls = parsed.protocol === 'https:';
+  return {
+    url,
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : tls ? 443 : 80,
+    tls,
+    basePath: parsed.pathname.replace(/\/+$/, ''),
+  };
+}
+
+function minLimit(a: number, b: number | undefined): number {
+  return b === undefined ? a : Math.min(a, b);
+}
+
+function compileGateway(doc: GatewayDocument): CompiledGateway {
+  const limits = { maxBodyBytes: doc.spec.limits.maxBodyBytes, maxBatchInputs: doc.spec.limits.maxBatchInputs };
+  const upstreams = doc.spec.upstreams.map(
+    (u): CompiledUpstream => ({
+      name: u.name,
+      flavour: u.flavour,
+      endpoint: compileEndpoint(u.url),
+      models: [...u.models].sort(),
+      credential: u.credential ?? null,
+      limits: {
+        maxBodyBytes: minLimit(limits.maxBodyBytes, u.limits?.maxBodyBytes),
+        maxBatchInputs: minLimit(limits.maxBatchInputs, u.limits?.maxBatchInputs),
+      },
+      timeoutMs: u.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    }),
+  );
+  const routes: Record<string, string> = {};
+  for (const [model, upstream] of upstreams.flatMap((u) => u.models.map((m) => [m, u.name] as const)).sort()) {
+    routes[model] = upstream;
+  }
+  return { listener: { ...DEFAULT_LISTENER, ...doc.spec.listener }, upstreams, routes, limits };
+}
+
+function compileProvider(doc: IdentityProviderDocument): CompiledIdentityProvider {
+  const { spec } = doc;
+  return {
+    name: doc.metadata.name,
+    issuer: spec.issuer,
+    audiences: spec.audiences,
+    jwks: 'uri' in spec.jwks ? { uri: spec.jwks.uri } : { inline: JSON.stringify(spec.jwks.inline) },
+    claims: { ...DEFAULT_CLAIMS, ...spec.claims },
+    groups: [...spec.groups].sort(),
+    clockSkewSeconds: spec.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+  };
+}
+
+function minuteOfDay(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return h! * 60 + m!;
+}
+
+function compileWindow(window: TimeWindow): CompiledTimeWindow {
+  return {
+    days: window.days.map((d) => WEEKDAYS.indexOf(d)).sort(),
+    startMinute: minuteOfDay(window.start),
+    endMinute: minuteOfDay(window.end),
+    timezone: window.timezone,
+  };
+}
+
+function modeOf(policyMode: PolicyMode, ruleMode: PolicyMode | undefined): PolicyMode {
+  return policyMode === 'shadow' ? 'shadow' : (ruleMode ?? 'enforce');
+}
+
+function compileAccess(docs: AccessPolicyDocument[]): CompiledAccessRule[] {
+  return docs.flatMap((doc) =>
+    doc.spec.rules.map((rule) => ({
+      id: rule.id,
+      policy: doc.metadata.name,
+      effect: rule.effect,
+      subjects: rule.subjects ?? null,
+      groups: rule.groups ?? null,
+      clients: rule.clients ?? null,
+      models: rule.models,
+      endpoints: rule.endpoints ?? ['/v1/embeddings'],
+      timeWindows: (rule.timeWindows ?? []).map(compileWindow),
+      mode: modeOf(doc.spec.mode, rule.mode),
+    })),
+  );
+}
+
+function strictest(actions: readonly MaskingAction[], fallback: MaskingAction): MaskingAction {
+  if (actions.length === 0) return fallback;
+  return actions.reduce((a, b) => (actionRank(b) > actionRank(a) ? b : a));
+}
+
+function maskingRules(docs: MaskingPolicyDocument[], include: (mode: PolicyMode) => boolean, maxInputChars: number): MaskingRules {
+  const names = docs.flatMap((d) => d.spec.personNames?.names ?? []);
+  return {
+    rules: docs.flatMap((doc) =>
+      doc.spec.rules
+        .filter((rule) => include(modeOf(doc.spec.mode, rule.mode)))
+        .map((rule): MaskingRule => ({
+          id: rule.id,
+          entityTypes: rule.entities.includes(WILDCARD) ? WILDCARD : rule.entities,
+          action: rule.action,
+          ...(rule.scope?.models ? { models: rule.scope.models } : {}),
+          ...(rule.scope?.groups ? { groups: rule.scope.groups } : {}),
+        })),
+    ),
+    customPatterns: docs.flatMap((d) =>
+      (d.spec.customPatterns ?? []).map((p) => ({
+        id: `${d.metadata.name}/${p.name}`,
+        entityType: p.name,
+        pattern: p.regex,
+        flags: p.flags ?? '',
+        ...(p.contextWords ? { contextWords: p.contextWords } : {}),
+      })),
+    ),
+    denyLists: docs.flatMap((d) =>
+      (d.spec.denyLists ?? []).map((l) => ({
+        id: `${d.metadata.name}/${l.name}`,
+        entityType: l.name,
+        terms: l.terms,
+        caseSensitive: l.caseSensitive ?? false,
+      })),
+    ),
+    personNames: [...new Set(names)].sort(),
+    personHeuristics: docs.some((d) => d.spec.personNames?.honorifics),
+    defaultAction: strictest(docs.flatMap((d) => (d.spec.defaultAction ? [d.spec.defaultAction] : [])), DEFAULT_MASKING_ACTION),
+    tokenInputs: docs.some((d) => d.spec.tokenInputs === 'refuse') ? 'refuse' : 'decode',
+    limits: {
+      maxInputChars: Math.min(maxInputChars, ...docs.map((d) => d.spec.limits?.maxInputChars ?? Infinity)),
+      timeBudgetMs: Math.min(DEFAULT_MASKING_TIME_BUDGET_MS, ...docs.map((d) => d.spec.limits?.timeBudgetMs ?? Infinity)),
+    },
+  };
+}
+
+function compileMasking(docs: MaskingPolicyDocument[], gateway: CompiledGateway): CompiledMasking {
+  // A request body cannot carry more UTF-16 code units of input than it has bytes.
+  const maxInputChars = gateway.limits.maxBodyBytes;
+  const hasShadow = docs.some((d) => d.spec.mode === 'shadow' || d.spec.rules.some((r) => r.mode === 'shadow'));
+  return {
+    enforced: maskingRules(docs, (mode) => mode === 'enforce', maxInputChars),
+    shadow: hasShadow ? maskingRules(docs, () => true, maxInputChars) : null,
+    tokenization: docs.find((d) => d.spec.tokenization)?.spec.tokenization ?? null,
+  };
+}
+
+function compileApproval(docs: ApprovalPolicyDocument[]): CompiledPolicy['approval'] {
+  const runtime = docs.flatMap((doc) =>
+    (doc.spec.runtime?.rules ?? []).map((rule) => ({
+      id: rule.id,
+      policy: doc.metadata.name,
+      when: {
+        models: rule.when.models ?? null,
+        entities: rule.when.entities ?? null,
+        batchSizeOver: rule.when.batchSizeOver ?? null,
+        groups: rule.when.groups ?? null,
+      },
+      approverGroups: rule.approverGroups,
+      quorum: rule.quorum,
+      holdMs: rule.holdTime ? parseDuration(rule.holdTime)! : 0,
+      ticketLifetimeMs: parseDuration(rule.ticketLifetime)!,
+      mode: doc.spec.mode,
+    })),
+  );
+  const change = docs.find((d) => d.spec.change)?.spec.change;
+  return {
+    runtime,
+    change: change
+      ? {
+          quorum: change.quorum,
+          paths: (change.paths ?? []).map((p) => ({ pattern: p.pattern, requiredGroups: p.requiredGroups, minApprovals: p.minApprovals ?? 1 })),
+          approvers: change.approvers.map((a) => ({ github: a.github.toLowerCase(), subject: a.subject, groups: a.groups })),
+        }
+      : null,
+  };
+}
+
+function compileGrant(doc: AccessGrantDocument): CompiledGrant {
+  const { spec } = doc;
+  const notBefore = Date.parse(spec.notBefore);
+  const expiresAt = spec.expiresAt ? Date.parse(spec.expiresAt) : notBefore + parseDuration(spec.duration!)!;
+  return {
+    name: doc.metadata.name,
+    subject: spec.subject,
+    models: spec.models,
+    endpoints: spec.endpoints ?? ['/v1/embeddings'],
+    notBefore: new Date(notBefore).toISOString(),
+    expiresAt: new Date(expiresAt).toISOString(),
+    reason: spec.reason,
+    ticket: spec.ticket ?? null,
+  };
+}
+
+function compileRetention(doc: RetentionPolicyDocument | undefined): CompiledRetention | null {
+  if (!doc) return null;
+  const { audit, forwarding } = doc.spec;
+  return {
+    keepMetadataForMs: parseDuration(audit.keepMetadataFor)!,
+    storeMaskedContent: audit.storeMaskedContent,
+    keepMaskedContentForMs: audit.keepMaskedContentFor ? parseDuration(audit.keepMaskedContentFor)! : null,
+    forwarding: (forwarding ?? []).map((f) => ({ name: f.name, type: f.type, target: (f.url ?? f.path)!, credential: f.credential ?? null })),
+  };
+}
+
+function byKind<K extends PolicyDocument['kind']>(docs: readonly PolicyDocument[], kind: K): Extract<PolicyDocument, { kind: K }>[] {
+  return docs
+    .filter((d): d is Extract<PolicyDocument, { kind: K }> => d.kind === kind)
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/** Freezes a JSON value and everything inside it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * Compiles documents that passed `validatePolicySet` into the runtime policy. Documents are ordered
+ * by name within each kind so the result does not depend on file order.
+ */
+export function compilePolicy(documents: readonly PolicyDocument[]): CompiledPolicy {
+  const gateway = byKind(documents, 'Gateway')[0];
+  if (!gateway) throw new Error('compilePolicy needs a validated policy set (no Gateway document)');
+  const compiledGateway = compileGateway(gateway);
+  return deepFreeze({
+    schema: COMPILED_POLICY_SCHEMA,
+    gateway: compiledGateway,
+    identityProviders: byKind(documents, 'IdentityProvider').map(compileProvider),
+    access: { rules: compileAccess(byKind(documents, 'AccessPolicy')) },
+    masking: compileMasking(byKind(documents, 'MaskingPolicy'), compiledGateway),
+    approval: compileApproval(byKind(documents, 'ApprovalPolicy')),
+    grants: byKind(documents, 'AccessGrant').map(compileGrant),
+    retention: compileRetention(byKind(documents, 'RetentionPolicy')[0]),
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * Policy as code: `policies/*.yaml` → strict parse → JSON Schema per (apiVersion, kind) →
+ * cross-document semantics → a frozen `CompiledPolicy` that snapshots carry.
+ *
+ * Typical use: `const result = validatePolicySet(dir, { checks })`; when `result.ok`,
+ * `compilePolicy(result.documents.map((d) => d.document))`.
+ */
+export { POLICY_API_VERSION, POLICY_KINDS } from './types.ts';
+export type * from './types.ts';
+export { validatePolicySet, validatePolicySources, type PolicyFileDocument, type PolicySetResult, type ValidateOptions } from './load.ts';
+export type { ContentChecks } from './validate.ts';
+export { formatProblem, githubAnnotation } from './report.ts';
+export { parseDuration, DURATION_BOUNDS } from './duration.ts';
+export {
+  COMPILED_POLICY_SCHEMA,
+  compilePolicy,
+  compileEndpoint,
+  deepFreeze,
+  type CompiledAccessRule,
+  type CompiledChangeApproval,
+  type CompiledEndpoint,
+  type CompiledGateway,
+  type CompiledGrant,
+  type CompiledIdentityProvider,
+  type CompiledLimits,
+  type CompiledMasking,
+  type CompiledPolicy,
+  type CompiledRetention,
+  type CompiledRuntimeApprovalRule,
+  type CompiledTimeWindow,
+  type CompiledUpstream,
+} from './compile.ts';

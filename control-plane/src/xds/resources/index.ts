@@ -1,0 +1,20 @@
+/** Builders of the gateway's Envoy resources and bootstraps, from plain input (no policy). */
+export {
+  buildGatewayResources,
+  buildGatewaySnapshot,
+  GatewayInputError,
+  GATEWAY_NAMES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  type GatewayResourcesInput,
+} from './gateway.ts';
+export { SYSTEM_CA_FILE, type UpstreamInput } from './clusters.ts';
+export { JWT_AUTHN_NAMESPACE } from './listener.ts';
+export {
+  adsBootstrap,
+  staticBootstrap,
+  encodeBootstrap,
+  XDS_CLUSTER_NAME,
+  type AdsBootstrapInput,
+  type JsonValue,
+} from './bootstrap.ts';
+export { typed, durationMs } from './common.ts';

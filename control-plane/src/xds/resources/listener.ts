@@ -1,0 +1,127 @@
+import type { Listener } from '../../generated/envoy/config/listener/v3/Listener.ts';
+import type { HttpFilter } from '../../generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpFilter.ts';
+import type { HttpConnectionManager } from '../../generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.ts';
+import type { ExternalProcessor } from '../../generated/envoy/extensions/filters/http/ext_proc/v3/ExternalProcessor.ts';
+import type { ResponseMapper } from '../../generated/envoy/extensions/filters/network/http_connection_manager/v3/ResponseMapper.ts';
+import type { ErrorCode } from '../../errors/index.ts';
+import { durationMs, socketAddress, typed } from './common.ts';
+import { errorBody } from './routes.ts';
+
+/** How Envoy reaches the ext_proc processor. */
+export interface ProcessorInput {
+  /** Cluster name of the processor. */
+  cluster: string;
+  /** Time Envoy waits for each processor reply; seconds, not the 200 ms default (big bodies). */
+  messageTimeoutMs: number;
+  /** Longest hold the processor may ask for with `override_message_timeout` (approvals). */
+  maxMessageTimeoutMs: number;
+}
+
+/** Listener settings. */
+export interface ListenerInput {
+  name: string;
+  host: string;
+  port: number;
+  routeConfigName: string;
+  /** Largest request body; ext_proc buffers it, over this Envoy answers 413 itself. */
+  maxRequestBytes: number;
+  processor: ProcessorInput;
+  /** HTTP filters placed before ext_proc (e.g. jwt_authn, so its claims reach the processor). */
+  httpFilters: readonly HttpFilter[];
+}
+
+/** The metadata namespace jwt_authn writes claims to; forwarded to the processor. */
+export const JWT_AUTHN_NAMESPACE = 'envoy.filters.http.jwt_authn';
+
+function extProcFilter(processor: ProcessorInput): HttpFilter {
+  const config: ExternalProcessor = {
+    grpc_service: { envoy_grpc: { cluster_name: processor.cluster }, timeout: durationMs(processor.messageTimeoutMs) },
+    // Fail closed: no request passes unprocessed when the processor is down or errs.
+    failure_mode_allow: false,
+    processing_mode: {
+      request_header_mode: 'SEND',
+      request_body_mode: 'BUFFERED',
+      response_header_mode: 'SEND',
+      response_body_mode: 'BUFFERED',
+      request_trailer_mode: 'SKIP',
+      response_trailer_mode: 'SKIP',
+    },
+    message_timeout: durationMs(processor.messageTimeoutMs),
+    max_message_timeout: durationMs(processor.maxMessageTimeoutMs),
+    mutation_rules: { disallow_is_error: { value: true } },
+    metadata_options: { forwarding_namespaces: { untyped: [JWT_AUTHN_NAMESPACE] } },
+    stat_prefix: 'embguard',
+  };
+  return { name: 'envoy.filters.http.ext_proc', typed_config: typed('envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor', config) };
+}
+
+/** Maps one class of Envoy's own replies to a catalog error in OpenAI JSON shape. */
+function jsonMapper(filter: ResponseMapper['filter'], code: ErrorCode, keepStatus: boolean): ResponseMapper {
+  const { status, json } = errorBody(code);
+  return {
+    filter,
+    ...(keepStatus ? {} : { status_code: { value: status } }),
+    body_format_override: { text_format_source: { inline_string: json }, content_type: 'application/json' },
+  };
+}
+
+function statusIs(code: number): ResponseMapper['filter'] {
+  return { status_code_filter: { comparison: { op: 'EQ', value: { default_value: code, runtime_key: `embguard.local_reply.${code}` } } } };
+}
+
+/**
+ * Envoy's own error replies (codec errors, body too large, upstream down or slow) become JSON in
+ * the OpenAI error shape. Keyed on response flags or status codes Envoy alone produces, so the
+ * processor's ImmediateResponses, already JSON, pass untouched — except 413, which both may send
+ * and which maps to the same catalog error.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/local_reply
+ */
+function localReplyMappers(): ResponseMapper[] {
+  return [
+    jsonMapper({ response_flag_filter: { flags: ['DPE'] } }, 'invalid_request', true),
+    jsonMapper(statusIs(413), 'body_too_large', true),
+    jsonMapper({ response_flag_filter: { flags: ['UH', 'UF', 'URX', 'UC', 'UO', 'NR'] } }, 'upstream_unavailable', false),
+    jsonMapper({ response_flag_filter: { flags: ['UT'] } }, 'upstream_timeout', false),
+  ];
+}
+
+/** The HTTP connection manager: hardened path handling, RDS routes, filters → ext_proc → router. */
+function connectionManager(input: ListenerInput): HttpConnectionManager {
+  return {
+    stat_prefix: 'embguard',
+    codec_type: 'AUTO',
+    // Every spelling of a path is normalised before routing and before the processor sees it
+    // (`/v1/../x`, `//v1/embeddings`); `%2F` is refused outright.
+    normalize_path: { value: true },
+    merge_slashes: true,
+    path_with_escaped_slashes_action: 'REJECT_REQUEST',
+    common_http_protocol_options: { headers_with_underscores_action: 'REJECT_REQUEST' },
+    rds: { route_config_name: input.routeConfigName, config_source: { ads: {}, resource_api_version: 'V3' } },
+    http_filters: [
+      ...input.httpFilters,
+      extProcFilter(input.processor),
+      { name: 'envoy.filters.http.router', typed_config: typed('envoy.extensions.filters.http.router.v3.Router', {}) },
+    ],
+    local_reply_config: { mappers: localReplyMappers() },
+  };
+}
+
+/** The gateway listener (one filter chain: the HTTP connection manager above). */
+export function gatewayListener(input: ListenerInput): Listener {
+  return {
+    name: input.name,
+    address: socketAddress(input.host, input.port),
+    // The buffered request body lives in this connection buffer: it is the request size limit.
+    per_connection_buffer_limit_bytes: { value: input.maxRequestBytes },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: typed('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', connectionManager(input)),
+          },
+        ],
+      },
+    ],
+  };
+}

@@ -13,3 +13,15 @@ export type {
 } from './types.ts';
 export { decideAccess, accessDeniedError, DEFAULT_DENY_RULE_ID } from './decide.ts';
 export { inTimeWindow, localDayAndMinute } from './time-window.ts';
+export { GrantStore, grantStorePath, type GrantRecord, type GrantSource } from './grant-store.ts';
+export {
+  JitAccess,
+  grantState,
+  type AccessEvent,
+  type AccessEventType,
+  type AccessRequestInput,
+  type GrantEnded,
+  type GrantState,
+  type GrantView,
+  type JitApprovalSettings,
+} from './jit.ts';

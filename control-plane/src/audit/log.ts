@@ -1,0 +1,229 @@
+import crypto from 'node:crypto';
+import type { Clock } from '../clock/index.ts';
+import { isoTime, systemClock } from '../clock/index.ts';
+import type { Logger } from '../log/index.ts';
+import { silentLogger } from '../log/index.ts';
+import type { NoteSigner } from '../signing/index.ts';
+import { parseNote } from '../signing/index.ts';
+import { canonicalJson } from './canonical.ts';
+import { exportCheckpoint, parseCheckpoint, signCheckpoint, signerKeyId } from './checkpoint.ts';
+import type { AuditEvent, AuditEventInput } from './events.ts';
+import { AUDIT_EVENT_VERSION } from './events.ts';
+import { forEachEntry } from './leaves.ts';
+import { MerkleAccumulator, leafHash } from './merkle.ts';
+import type { AuditStore, PendingEntry, StoredCheckpoint } from './store.ts';
+import { AuditUnavailableError } from './store.ts';
+
+/** What `openAuditLog` needs; everything but the store and keys has a default. */
+export interface AuditLogOptions {
+  store: AuditStore;
+  /** The log's key; its name is the checkpoint origin. */
+  signer: NoteSigner;
+  /** Optional witness key that co-signs every checkpoint. */
+  witness?: NoteSigner;
+  /** Key for the HMAC commitments to masked excerpts (32 random bytes, kept apart from the store). */
+  excerptKey: Buffer;
+  clock?: Clock;
+  logger?: Logger;
+  newId?: () => string;
+  /** Sign a checkpoint at least this often even when idle. Default 60 s. */
+  heartbeatMs?: number;
+  /** Run `tick()` on a timer this often; 0 disables the timer (tests call `tick()`). Default 10 s. */
+  checkpointIntervalMs?: number;
+  /** Write every signed checkpoint to this directory as a write-once file. */
+  exportDir?: string;
+  /** Delete excerpts older than this in `applyRetention`. Default 30 days. */
+  excerptRetentionMs?: number;
+  /** Most entries committed in one transaction. Default 256. */
+  maxBatch?: number;
+}
+
+/** Where an appended event landed. */
+export interface AppendResult {
+  index: number;
+  id: string;
+}
+
+/** The tamper-evident audit log as the processor and control plane use it. */
+export interface AuditLog {
+  /**
+   * Records an event. Resolves only after the entry is durably committed, with its leaf index;
+   * rejects with `AuditUnavailableError` (API error `audit_unavailable`, 503) if the store fails.
+   */
+  append(event: AuditEventInput): Promise<AppendResult>;
+  /**
+   * Folds new entries into the tree and signs a checkpoint if the log grew or the heartbeat is
+   * due. Runs on a timer unless `checkpointIntervalMs` is 0. Returns the checkpoint signed, if any.
+   */
+  tick(): Promise<StoredCheckpoint | undefined>;
+  /** Deletes masked excerpts past retention and records a `retention.deleted` event; returns how many. */
+  applyRetention(): Promise<number>;
+  /** The log's verifier key (`name+hash+base64`), for `audit verify` and auditors. */
+  readonly verifierKey: string;
+  readonly origin: string;
+  readonly store: AuditStore;
+  /** Commits queued appends, signs a final checkpoint, stops the timer and closes the store. */
+  close(): Promise<void>;
+}
+
+interface Queued {
+  entry: PendingEntry;
+  resolve: (r: AppendResult) => void;
+  reject: (e: Error) => void;
+}
+
+/** HMAC-SHA256 commitment to an excerpt, bound to its event id so equal excerpts differ. */
+export function excerptCommitment(key: Buffer, eventId: string, excerpt: string): string {
+  return crypto.createHmac('sha256', key).update(eventId).update('\n').update(excerpt).digest('hex');
+}
+
+/** Builds the recorded event and its canonical leaf from a recorder's input. */
+function buildEntry(input: AuditEventInput, id: string, time: string, excerptKey: Buffer, nowMs: number): PendingEntry {
+  const { excerpt, ...sections } = input;
+  const event = { ...sections, v: AUDIT_EVENT_VERSION, id, time } as AuditEvent;
+  let pendingExcerpt: PendingEntry['excerpt'];
+  if (excerpt !== undefined && event.request) {
+    const hmac = excerptCommitment(excerptKey, id, excerpt);
+    event.request = { ...event.request, excerptHmac: hmac };
+    pendingExcerpt = { hmac, text: excerpt, createdMs: nowMs };
+  }
+  const leaf = canonicalJson(event);
+  return pendingExcerpt ? { id, type: event.type, leaf, excerpt: pendingExcerpt } : { id, type: event.type, leaf };
+}
+
+/**
+ * Opens the audit log on a store: group-committing writer, tree extension and checkpoint signing
+ * after commit (heartbeats included), optional witness co-signature and WORM export.
+ */
+export function openAuditLog(options: AuditLogOptions): AuditLog {
+  const clock = options.clock ?? systemClock;
+  const logger = (options.logger ?? silentLogger()).child({ component: 'audit' });
+  const newId = options.newId ?? (() => crypto.randomUUID());
+  const heartbeatMs = options.heartbeatMs ?? 60_000;
+  const maxBatch = options.maxBatch ?? 256;
+  const retentionMs = options.excerptRetentionMs ?? 30 * 24 * 3600_000;
+  const { store, signer } = options;
+  const signers = options.witness ? [signer, options.witness] : [signer];
+
+  const queue: Queued[] = [];
+  let flushing: Promise<void> | undefined;
+  let closed = false;
+
+  async function commitBatch(batch: Queued[]): Promise<void> {
+    try {
+      const start = await store.appendBatch(batch.map((q) => q.entry));
+      batch.forEach((q, i) => q.resolve({ index: start + i, id: q.entry.id }));
+    } catch (err) {
+      logger.error({ err: (err as Error).message, entries: batch.length }, 'audit append failed');
+      const failure = new AuditUnavailableError(err);
+      for (const q of batch) q.reject(failure);
+    }
+  }
+
+  // Group commit: everything queued while the previous transaction ran goes into the next one.
+  async function drain(): Promise<void> {
+    while (queue.length > 0) await commitBatch(queue.splice(0, maxBatch));
+    flushing = undefined;
+  }
+
+  function append(input: AuditEventInput): Promise<AppendResult> {
+    if (closed) return Promise.reject(new AuditUnavailableError(new Error('audit log is closed')));
+    let entry: PendingEntry;
+    try {
+      entry = buildEntry(input, newId(), isoTime(clock), options.excerptKey, clock.now());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      queue.push({ entry, resolve, reject });
+      flushing ??= new Promise<void>((r) => setImmediate(r)).then(drain);
+    });
+  }
+
+  const tree = new MerkleAccumulator();
+  let last: { size: number; timeMs: number; rootHash: Buffer } | undefined;
+  let checkpointsLoaded = false;
+  let ticking: Promise<StoredCheckpoint | undefined> = Promise.resolve(undefined);
+
+  async function loadLastCheckpoint(): Promise<void> {
+    if (checkpointsLoaded) return;
+    const stored = await store.listCheckpoints();
+    const newest = stored[stored.length - 1];
+    if (newest) {
+      const cp = parseCheckpoint(parseNote(newest.note).text);
+      last = { size: cp.size, timeMs: newest.timeMs, rootHash: cp.rootHash };
+    }
+    checkpointsLoaded = true;
+  }
+
+  // Never sign a checkpoint inconsistent with an earlier one: the rebuilt tree must reproduce the
+  // last signed root before anything new is signed.
+  async function extendTree(size: number): Promise<void> {
+    await forEachEntry(store, tree.size, size, (e) => {
+      tree.push(leafHash(Buffer.from(e.leaf, 'utf8')));
+      if (last && tree.size === last.size && !tree.root().equals(last.rootHash)) {
+        throw new Error(`stored entries no longer match the checkpoint signed at size ${last.size}`);
+      }
+    });
+  }
+
+  async function signAndStore(size: number, timeMs: number): Promise<StoredCheckpoint> {
+    const rootHash = tree.root();
+    const note = signCheckpoint({ origin: signer.name, size, rootHash, timeMs }, signers);
+    const seq = await store.addCheckpoint({ size, timeMs, note });
+    if (options.exportDir) exportCheckpoint(options.exportDir, seq, note);
+    last = { size, timeMs, rootHash };
+    return { seq, size, timeMs, note };
+  }
+
+  async function doTick(final: boolean): Promise<StoredCheckpoint | undefined> {
+    await loadLastCheckpoint();
+    const size = await store.size();
+    await extendTree(size);
+    const now = clock.now();
+    const grew = !last || size > last.size;
+    const heartbeatDue = !final && (!last || now - last.timeMs >= heartbeatMs);
+    if (!grew && !heartbeatDue) return undefined;
+    const checkpoint = await signAndStore(size, now);
+    logger.debug({ size, seq: checkpoint.seq, heartbeat: !grew }, 'checkpoint signed');
+    if (!grew) {
+      // A heartbeat also leaves a trace inside the tree, so liveness is provable from the entries.
+      const rootHash = tree.root().toString('base64');
+      await append({ type: 'log.checkpoint', checkpoint: { size, rootHash, keyId: signerKeyId(signer) } });
+    }
+    return checkpoint;
+  }
+
+  function tick(final = false): Promise<StoredCheckpoint | undefined> {
+    ticking = ticking.catch(() => undefined).then(() => doTick(final));
+    return ticking;
+  }
+
+  const interval = options.checkpointIntervalMs ?? 10_000;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          tick().catch((err: Error) => logger.error({ err: err.message }, 'checkpoint failed'));
+        }, interval)
+      : undefined;
+  timer?.unref();
+
+  async function applyRetention(): Promise<number> {
+    const cutoff = clock.now() - retentionMs;
+    const deleted = await store.deleteExcerptsBefore(cutoff);
+    if (deleted > 0) {
+      await append({ type: 'retention.deleted', retention: { excerptsDeleted: deleted, before: new Date(cutoff).toISOString() } });
+    }
+    return deleted;
+  }
+
+  async function close(): Promise<void> {
+    if (timer) clearInterval(timer);
+    closed = true;
+    await flushing;
+    await tick(true).catch((err: Error) => logger.error({ err: err.message }, 'final checkpoint failed'));
+    await store.close();
+  }
+
+  return { append, tick: () => tick(), applyRetention, verifierKey: signer.vkey, origin: signer.name, store, close };
+}

@@ -1,0 +1,68 @@
+import { GatewayError } from '../errors/index.ts';
+
+/** One committed log entry as stored: its leaf index and the exact canonical JSON leaf bytes. */
+export interface StoredEntry {
+  index: number;
+  id: string;
+  type: string;
+  /** RFC 8785 canonical JSON of the event; the Merkle leaf is SHA-256(0x00 ‖ these UTF-8 bytes). */
+  leaf: string;
+}
+
+/** An entry waiting to be committed, with its optional erasable excerpt. */
+export interface PendingEntry {
+  id: string;
+  type: string;
+  leaf: string;
+  excerpt?: { hmac: string; text: string; createdMs: number };
+}
+
+/** A signed checkpoint as stored. */
+export interface StoredCheckpoint {
+  /** Order in which checkpoints were signed. */
+  seq: number;
+  size: number;
+  timeMs: number;
+  /** The C2SP signed note (checkpoint body + signatures). */
+  note: string;
+}
+
+/**
+ * Durable storage of the log. `appendBatch` resolves only after the entries are committed
+ * durably, with contiguous leaf indexes starting at the returned index.
+ */
+export interface AuditStore {
+  readonly kind: 'sqlite' | 'postgres';
+  appendBatch(entries: readonly PendingEntry[]): Promise<number>;
+  size(): Promise<number>;
+  /** Entries with `from <= index < to`, in index order. */
+  readEntries(from: number, to: number): Promise<StoredEntry[]>;
+  findEntry(id: string): Promise<StoredEntry | undefined>;
+  /** Stores a signed checkpoint and returns its `seq`. */
+  addCheckpoint(checkpoint: Omit<StoredCheckpoint, 'seq'>): Promise<number>;
+  /** All checkpoints in signing order. */
+  listCheckpoints(): Promise<StoredCheckpoint[]>;
+  getExcerpt(hmac: string): Promise<string | undefined>;
+  /** Deletes excerpts created before `cutoffMs`; returns how many. */
+  deleteExcerptsBefore(cutoffMs: number): Promise<number>;
+  /** Sink cursors: the next index a named sink has not yet acknowledged. */
+  getCursor(name: string): Promise<number>;
+  setCursor(name: string, next: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The store could not durably commit (or read) the log. Carries the `audit_unavailable` API error so
+ * the processor refuses the request with 503 and forwards nothing.
+ */
+export class AuditUnavailableError extends GatewayError {
+  constructor(cause: unknown) {
+    super('audit_unavailable', { cause });
+    this.name = 'AuditUnavailableError';
+  }
+}
+
+/** Rows of a batch insert; excerpts ride in the same transaction as their entries. */
+export function excerptRows(entries: readonly PendingEntry[]): NonNullable<PendingEntry['excerpt']>[] {
+  return entries.flatMap((e) => (e.excerpt ? [e.excerpt] : []));
+}

@@ -25,3 +25,4 @@ export {
   type GrantView,
   type JitApprovalSettings,
 } from './jit.ts';
+export { accessApiRoutes, parseAccessRequestBody } from './api.ts';

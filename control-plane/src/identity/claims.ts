@@ -73,9 +73,34 @@ export function jwtPayloadFromMetadata(metadata: MetadataContextLike | null | un
 }
 
 /**
- * The identity of a request from the claims jwt_authn verified. Fails closed: no metadata, an
- * issuer no provider names, or no subject claim ⇒ unauthenticated. Claim names come from the
- * provider whose `issuer` equals the token's `iss`.
+ * The identity named by a verified JWT payload. Claim names come from the provider whose `issuer`
+ * equals the token's `iss`; an unknown issuer or a missing subject ⇒ unauthenticated.
+ */
+export function identityFromClaims(
+  payload: Readonly<Record<string, unknown>>,
+  providers: readonly Pick<IdentityProviderSettings, 'issuer' | 'claims'>[],
+): IdentityResult {
+  const claims = payload as Record<string, Json>; // a decoded JWT payload is JSON by construction.
+  const issuer = claimString(claims.iss);
+  const provider = providers.find((candidate) => candidate.issuer === issuer);
+  if (!provider || !issuer) return { ok: false, reason: 'unknown_issuer' };
+  const names: ClaimNames = { ...DEFAULT_CLAIM_NAMES, ...provider.claims };
+  const subject = claimString(claims[names.subject]);
+  if (!subject) return { ok: false, reason: 'missing_subject' };
+  return {
+    ok: true,
+    identity: {
+      subject,
+      groups: claimGroups(claims[names.groups]),
+      clientId: claimString(claims[names.clientId]),
+      issuer,
+    },
+  };
+}
+
+/**
+ * The identity of a request from the claims jwt_authn verified and left in the ext_proc
+ * `metadata_context`. Fails closed: no metadata ⇒ unauthenticated.
  */
 export function identityFromMetadata(
   metadata: MetadataContextLike | null | undefined,
@@ -83,19 +108,5 @@ export function identityFromMetadata(
 ): IdentityResult {
   const payload = jwtPayloadFromMetadata(metadata);
   if (!payload) return { ok: false, reason: 'no_jwt_metadata' };
-  const issuer = claimString(payload.iss);
-  const provider = providers.find((candidate) => candidate.issuer === issuer);
-  if (!provider || !issuer) return { ok: false, reason: 'unknown_issuer' };
-  const names: ClaimNames = { ...DEFAULT_CLAIM_NAMES, ...provider.claims };
-  const subject = claimString(payload[names.subject]);
-  if (!subject) return { ok: false, reason: 'missing_subject' };
-  return {
-    ok: true,
-    identity: {
-      subject,
-      groups: claimGroups(payload[names.groups]),
-      clientId: claimString(payload[names.clientId]),
-      issuer,
-    },
-  };
+  return identityFromClaims(payload, providers);
 }

@@ -2,7 +2,11 @@
  * Identity: who is calling. Compiles identity providers to Envoy's jwt_authn filter, turns the
  * claims jwt_authn verified into an `Identity` for the processor, and runs the demo OIDC issuer.
  */
-export { DEFAULT_CLAIM_NAMES, type ClaimNames, type Identity, type IdentityProviderSettings, type JwksSource } from './types.ts';
+export {
+  DEFAULT_CLAIM_NAMES,
+  identityProviderFromCompiled,
+  type CompiledIdentityProviderLike,
+  type ClaimNames, type Identity, type IdentityProviderSettings, type JwksSource } from './types.ts';
 export {
   buildJwtAuthn,
   buildJwksCluster,
@@ -15,6 +19,7 @@ export {
   type JwtAuthnResources,
 } from './jwt-authn.ts';
 export {
+  identityFromClaims,
   identityFromMetadata,
   jwtPayloadFromMetadata,
   structToJson,
@@ -34,3 +39,4 @@ export {
   type DemoIssuerKeys,
   type MintTokenOptions,
 } from './demo-issuer.ts';
+export { createBearerVerifier, ACCEPTED_JWT_ALGORITHMS, type BearerVerifier } from './verify.ts';

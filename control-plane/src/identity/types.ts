@@ -37,3 +37,25 @@ export interface Identity {
   clientId: string | undefined;
   issuer: string;
 }
+
+/** The policy compiler's identity provider, as far as identity needs it (structurally `CompiledIdentityProvider`). */
+export interface CompiledIdentityProviderLike {
+  readonly name: string;
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly jwks: { readonly remote: { readonly url: string } } | { readonly inline: string };
+  readonly claims: ClaimNames;
+  readonly clockSkewSeconds: number;
+}
+
+/** Settings for `buildJwtAuthn` / `createBearerVerifier` from a compiled `IdentityProvider` document. */
+export function identityProviderFromCompiled(compiled: CompiledIdentityProviderLike): IdentityProviderSettings {
+  return {
+    name: compiled.name,
+    issuer: compiled.issuer,
+    audiences: compiled.audiences,
+    jwks: 'remote' in compiled.jwks ? { uri: compiled.jwks.remote.url } : { inline: compiled.jwks.inline },
+    claims: compiled.claims,
+    clockSkewSeconds: compiled.clockSkewSeconds,
+  };
+}

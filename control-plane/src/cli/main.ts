@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
+import { registerAuditCommands } from './commands/audit.ts';
 
 /**
  * Builds the `embguard` command tree. Each command group lives in `commands/<group>.ts` and only
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .description('Identity-aware gateway for embeddings APIs')
     .showHelpAfterError()
     .exitOverride();
+  registerAuditCommands(program);
   return program;
 }
 

@@ -26,3 +26,4 @@ export {
   type JitApprovalSettings,
 } from './jit.ts';
 export { accessApiRoutes, parseAccessRequestBody } from './api.ts';
+export { AccessApiClient, AccessApiError } from './client.ts';

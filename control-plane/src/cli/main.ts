@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
+import { registerAccessCommands } from './commands/access.ts';
+import { registerTokenCommands } from './commands/token.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerMaskCommands } from './commands/mask.ts';
 
 /**
  * Builds the `embguard` command tree. Each command group lives in `commands/<group>.ts` and only
@@ -12,6 +15,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerAuditCommands(program);
+  registerMaskCommands(program);
+  registerAccessCommands(program);
+  registerTokenCommands(program);
   return program;
 }
 

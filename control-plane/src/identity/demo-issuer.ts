@@ -229,3 +229,37 @@ export async function startDemoIssuer(options: {
       }),
   };
 }
+
+/** Where the demo issuer keeps its signing key and client secret under EMBGUARD_HOME. */
+export function demoIssuerKeyDir(home: string): string {
+  return path.join(home, 'keys', 'demo-issuer');
+}
+
+function isConnectionRefused(err: unknown): boolean {
+  const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  return cause?.code === 'ECONNREFUSED';
+}
+
+/**
+ * A demo token for `embguard token --demo`: asks the demo issuer running on `port`, or, when none
+ * runs, starts one briefly on a free port that signs as `http://<host>:<port>` with the same
+ * persistent key, so the token is valid for the gateway either way.
+ */
+export async function mintDemoToken(
+  options: { home: string; host?: string; port: number; logger: Logger } & MintTokenOptions,
+): Promise<string> {
+  const host = options.host ?? '127.0.0.1';
+  const keyDir = demoIssuerKeyDir(options.home);
+  const keys = await loadOrCreateDemoIssuerKeys(keyDir);
+  try {
+    return await requestDemoToken(`http://${host}:${options.port}/token`, keys.client, options);
+  } catch (err) {
+    if (!isConnectionRefused(err)) throw err;
+  }
+  const issuer = await startDemoIssuer({ host, port: 0, keyDir, logger: options.logger, issuer: `http://${host}:${options.port}` });
+  try {
+    return await issuer.mintToken(options);
+  } finally {
+    await issuer.close();
+  }
+}

@@ -30,6 +30,8 @@ export {
 } from './claims.ts';
 export {
   startDemoIssuer,
+  mintDemoToken,
+  demoIssuerKeyDir,
   loadOrCreateDemoIssuerKeys,
   requestDemoToken,
   DEMO_AUDIENCE,

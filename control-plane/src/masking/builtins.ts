@@ -1,0 +1,526 @@
+import { patternRecognizer, type PatternSpec, type Recognizer } from './recognizer.ts';
+import type { Candidate, ScanContext } from './scan-context.ts';
+import {
+  aadhaarValid,
+  alphanumericsOf,
+  base58CheckValid,
+  bech32Valid,
+  creditCardValid,
+  deTaxIdValid,
+  digitsOf,
+  esNifValid,
+  ibanValid,
+  IBAN_LENGTHS,
+  ipv6Valid,
+  jwtHeaderValid,
+  ninoValid,
+  nhsValid,
+  plausibleBirthDate,
+  shannonEntropy,
+  sinValid,
+  ssnValid,
+  tfnValid,
+} from './validators.ts';
+
+/*
+ * The built-in recognizers. Every regex is created once here, at module load, and bounded: no
+ * unbounded quantifier follows another that can match the same characters, so a scan stays linear
+ * in the input (adversarial inputs are part of `bench/masking.ts`). JavaScript's `\b` is ASCII-only,
+ * which is what these ASCII-shaped identifiers need; normalisation has already folded full-width forms.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Email: found from each `@` outwards instead of by a regex that would retry at every character.
+
+const LOCAL_MAX = 64; // RFC 5321 §4.5.3.1.1
+const DOMAIN_MAX = 255;
+
+function isLocalChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+}
+
+function isDomainChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45;
+}
+
+const TLD = /^[A-Za-z]{2,24}$/;
+
+function emailAt(text: string, at: number): [number, number] | undefined {
+  let start = at;
+  while (start > 0 && at - start < LOCAL_MAX && isLocalChar(text.charCodeAt(start - 1))) start--;
+  while (start < at && text[start] === '.') start++;
+  if (start === at) return undefined;
+  let end = at + 1;
+  while (end < text.length && end - at <= DOMAIN_MAX && isDomainChar(text.charCodeAt(end))) end++;
+  while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
+  const lastDot = text.lastIndexOf('.', end - 1);
+  if (lastDot <= at + 1 || !TLD.test(text.slice(lastDot + 1, end))) return undefined;
+  return [start, end];
+}
+
+const emailRecognizer: Recognizer = {
+  type: 'EMAIL_ADDRESS',
+  applies: (ctx) => ctx.text.includes('@'),
+  find(ctx: ScanContext, out: Candidate[]) {
+    const { text } = ctx;
+    for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+      const span = emailAt(text, at);
+      if (!span) continue;
+      out.push({ type: 'EMAIL_ADDRESS', start: span[0], end: span[1], specificity: 65, canonical: text.slice(span[0], span[1]).toLowerCase() });
+      at = span[1] - 1;
+    }
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by several specs.
+
+const upperAlnum = (v: string): string => alphanumericsOf(v);
+const digitsCanonical = (v: string): string => digitsOf(v);
+/** Whether the candidate's separator capture (group 1) is empty: a bare run of digits. */
+const bareDigits = (_v: string, m: RegExpExecArray): boolean => (m[1] ?? '') === '';
+const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
+const trimTrailingPunctuation = (v: string): number => v.replace(TRAILING_PUNCTUATION, '').length;
+
+function hasDigitAndLetter(v: string): boolean {
+  return /\d/.test(v) && /[A-Za-z]/.test(v);
+}
+
+const PLACEHOLDER_VALUE = /^(?:[$%{<*]|x{4,}|changeme|password|redacted|example|none|null|true|false)/i;
+
+/**
+ * `key=value` secrets: a password needs only to look like one (not a plain lower-case word); other
+ * keys need a random-looking value (Shannon entropy of at least 3 bits per character).
+ */
+function genericSecretValid(value: string, match: RegExpExecArray): boolean {
+  if (PLACEHOLDER_VALUE.test(value)) return false;
+  const mixed = /\d/.test(value) || /[^A-Za-z0-9]/.test(value) || (/[a-z]/.test(value) && /[A-Z]/.test(value));
+  if (/^(?:pass|pwd)/i.test(match[1]!)) return mixed;
+  return value.length >= 8 && mixed && shannonEntropy(value) >= 3;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Global PII.
+
+function phoneValid(value: string): boolean {
+  const digits = digitsOf(value);
+  if (/^(?:\+|00)/.test(value)) return digits.length >= 8 + (value.startsWith('00') ? 2 : 0) && digits.length <= 17 && !/[ .-]{2}/.test(value);
+  return PHONE_NATIONAL_FORMATS.some((format) => format.test(value));
+}
+
+// National formats, anchored on the candidate (which is at most 26 characters).
+const PHONE_NATIONAL_FORMATS: readonly RegExp[] = [
+  /^(?:1[ .-]?)?(?:\([2-9]\d{2}\)|[2-9]\d{2})[ .-]?[2-9]\d{2}[ .-]\d{4}$/, // NANP: (415) 555-0132, 415.555.0132
+  /^0\d{2,4} \d{3,4} ?\d{3,4}$/, // UK and similar: 020 7946 0958, 07700 900123
+  /^0\d{2,5}[ /-]\d{4,9}$/, // DE, AT, NL …: 030 12345678, 089/1234567
+  /^0[1-9](?:[ .]\d{2}){4}$/, // FR: 01 23 45 67 89
+];
+
+function phoneCanonical(value: string): string {
+  const digits = digitsOf(value);
+  if (value.startsWith('+')) return `+${digits}`;
+  if (value.startsWith('00')) return `+${digits.slice(2)}`;
+  return digits;
+}
+
+function ibanCandidate(value: string): number {
+  // The regex may run past the IBAN into following words: keep exactly the country's length.
+  const expected = IBAN_LENGTHS[value.slice(0, 2).toUpperCase()];
+  if (expected === undefined) return 0;
+  let count = 0;
+  for (let i = 0; i < value.length; i++) {
+    if (/[A-Za-z0-9]/.test(value[i]!)) count++;
+    if (count === expected) return /[A-Za-z0-9]/.test(value[i + 1] ?? '') ? 0 : i + 1;
+  }
+  return 0;
+}
+
+const VERSION_CONTEXT = /\b(?:version|ver\.?|release|build|firmware|v)\s*$/;
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+function monthNumber(name: string | undefined): number {
+  return name ? MONTHS.indexOf(name.slice(0, 3).toLowerCase()) + 1 : 0;
+}
+
+function fullYear(year: string): number {
+  const y = Number(year);
+  return year.length === 2 ? (y > 30 ? 1900 + y : 2000 + y) : y;
+}
+
+function birthDateValid(_v: string, m: RegExpExecArray, ctx: ScanContext): boolean {
+  const g = m.groups ?? {};
+  const plausible = (y: number, mo: number, d: number): boolean => plausibleBirthDate(y, mo, d, ctx.currentYear);
+  if (g.iy) return plausible(Number(g.iy), Number(g.im), Number(g.id));
+  if (g.na) {
+    const a = Number(g.na);
+    const b = Number(g.nb);
+    const y = fullYear(g.ny!);
+    return plausible(y, b, a) || plausible(y, a, b); // day-first or month-first
+  }
+  if (g.td) return plausible(Number(g.ty), monthNumber(g.tm), Number(g.td));
+  return plausible(Number(g.uy), monthNumber(g.um), Number(g.ud));
+}
+
+const MONTH_NAME = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+const DATE_OF_BIRTH = new RegExp(
+  [
+    String.raw`(?<!\d)(?<iy>(?:19|20)\d{2})-(?<im>\d{1,2})-(?<id>\d{1,2})(?!\d)`,
+    String.raw`(?<![\d./-])(?<na>\d{1,2})[./-](?<nb>\d{1,2})[./-](?<ny>\d{4}|\d{2})(?![\d./-]?\d)`,
+    String.raw`\b(?<td>\d{1,2})(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?(?<tm>${MONTH_NAME})\.?,?\s{1,3}(?<ty>(?:19|20)\d{2})\b`,
+    String.raw`\b(?<um>${MONTH_NAME})\.?\s{1,3}(?<ud>\d{1,2})(?:st|nd|rd|th)?,?\s{1,3}(?<uy>(?:19|20)\d{2})\b`,
+  ].join('|'),
+  'gi',
+);
+
+// ---------------------------------------------------------------------------------------------
+// Person heuristics.
+
+const NOT_A_NAME = new Set([
+  'All', 'Everyone', 'Team', 'Folks', 'Guys', 'There', 'Again', 'World', 'Customer', 'Customers', 'Sir', 'Madam',
+  'Colleagues', 'Support', 'Friends', 'Both', 'Everybody', 'Partners', 'Members', 'Regards', 'Thanks', 'The', 'For',
+  'In', 'On', 'To', 'And', 'This', 'That', 'We', 'You', 'Your', 'Our', 'It', 'Is', 'From', 'With',
+]);
+
+const personHeuristicValid = (value: string): boolean => !NOT_A_NAME.has(value.split(/\s+/)[0]!);
+const NAME_WORDS = String.raw`[A-Z][a-z'-]{1,30}(?:[ \t]{1,3}[A-Z][a-z'-]{1,30}){0,2}`;
+
+/** The honorific / greeting / self-introduction heuristics (no NER on the request path). */
+export const PERSON_HEURISTIC_SPEC: PatternSpec = {
+  type: 'PERSON',
+  specificity: 20,
+  regex: new RegExp(
+    String.raw`(?:\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle)\.?[ \t]{1,3}|\b(?:Dear|Hi|Hello|Hey|Regards|Sincerely|Cheers|Thanks|Best)[,!]?\s{1,4}|\b(?:[Mm]y name is|[Nn]ame:)[ \t]{1,3})(${NAME_WORDS})\b`,
+    'gd',
+  ),
+  valueGroup: 1,
+  validate: personHeuristicValid,
+  canonical: (v) => v.toLowerCase(),
+};
+
+// ---------------------------------------------------------------------------------------------
+// The catalogue.
+
+const SPECS: readonly PatternSpec[] = [
+  // ----- secrets (gitleaks' rule set is the reference for shapes) -----
+  {
+    type: 'PRIVATE_KEY',
+    specificity: 100,
+    regex: /-----BEGIN[\sA-Z0-9]{0,40}PRIVATE\s{1,4}KEY(?:\s{1,4}BLOCK)?-----(?:[\s\S]{0,16384}?-----END[\sA-Z0-9]{0,40}PRIVATE\s{1,4}KEY(?:\s{1,4}BLOCK)?-----|[A-Za-z0-9+/=\s:,-]{0,16384})/gi,
+    lowerLiterals: ['private'],
+  },
+  {
+    type: 'AZURE_CONNECTION_STRING',
+    specificity: 95,
+    regex: /(?:DefaultEndpointsProtocol=https?;|Endpoint=sb:\/\/)[^\s"'`]{0,512}?(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/=]{20,128}(?:;[A-Za-z]{1,40}=[^;\s"'`]{1,256}){0,4};?/gi,
+    lowerLiterals: ['accountkey=', 'sharedaccesskey='],
+  },
+  {
+    type: 'DB_CONNECTION_STRING',
+    specificity: 95,
+    regex: /\b(?:jdbc:)?(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse):\/\/[^\s"'<>`]{1,2048}/gi,
+    lowerLiterals: ['://'],
+    trim: trimTrailingPunctuation,
+    validate: (v) => /^[^/]*\/\/[^/@\s]*:[^/@\s]+@/.test(v) || /[?&;](?:password|pwd)=[^&;]+/i.test(v),
+  },
+  {
+    type: 'DB_CONNECTION_STRING',
+    specificity: 95,
+    regex: /\b(?:Server|Data Source|Host|Address)\s{0,3}=\s{0,3}[^;\n]{1,256};[^\n"'`]{0,1024}?\b(?:Password|Pwd)\s{0,3}=\s{0,3}[^;\s"'`]{1,256};?/gi,
+    lowerLiterals: ['password', 'pwd'],
+  },
+  {
+    type: 'URL',
+    specificity: 70,
+    regex: /\b(?:https?|ftps?|wss?|sftp|ssh|git|smtps?|imaps?|ldaps?):\/\/[^\s"'<>`]{1,4096}/gi,
+    lowerLiterals: ['://'],
+    trim: trimTrailingPunctuation,
+    validate: (v) =>
+      /^[^/]*\/\/[^/?#@\s]*:[^/?#@\s]+@/.test(v) ||
+      /[?&](?:x-amz-signature|x-goog-signature|x-amz-credential|signature|sig|access_token|token|api_key|apikey|key|auth|password|secret)=[^&#\s]{6,}/i.test(v),
+  },
+  {
+    type: 'AWS_ACCESS_KEY',
+    specificity: 90,
+    regex: /\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b/g,
+    literals: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3T'],
+  },
+  {
+    type: 'AWS_SECRET_KEY',
+    specificity: 85,
+    regex: /secret_?(?:access_?)?key["']?\s{0,3}(?:[:=]|=>)\s{0,3}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
+    lowerLiterals: ['secret'],
+    valueGroup: 1,
+    validate: hasDigitAndLetter,
+  },
+  {
+    type: 'GCP_API_KEY',
+    specificity: 90,
+    regex: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g,
+    literals: ['AIza'],
+  },
+  {
+    type: 'GCP_API_KEY',
+    specificity: 90,
+    regex: /"private_key_id"\s{0,3}:\s{0,3}"([0-9a-f]{40})"/dg,
+    literals: ['private_key_id'],
+    valueGroup: 1,
+  },
+  {
+    type: 'ANTHROPIC_API_KEY',
+    specificity: 92,
+    regex: /\bsk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g,
+    literals: ['sk-ant-'],
+  },
+  {
+    type: 'OPENAI_API_KEY',
+    specificity: 90,
+    regex: /\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g,
+    literals: ['sk-'],
+    validate: (v) => !v.startsWith('sk-ant-') && hasDigitAndLetter(v),
+  },
+  {
+    type: 'HUGGINGFACE_TOKEN',
+    specificity: 90,
+    regex: /\bhf_[A-Za-z0-9]{34,40}\b/g,
+    literals: ['hf_'],
+  },
+  {
+    type: 'GITHUB_TOKEN',
+    specificity: 90,
+    regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{50,255})\b/g,
+    literals: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+  },
+  {
+    type: 'GITLAB_TOKEN',
+    specificity: 90,
+    regex: /\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent|ffct)-[A-Za-z0-9_-]{20,64}(?![A-Za-z0-9_-])/g,
+    literals: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glcbt-', 'gloas-', 'glsoat-', 'glft-', 'glimt-', 'glagent-', 'glffct-'],
+  },
+  {
+    type: 'NPM_TOKEN',
+    specificity: 90,
+    regex: /\bnpm_[A-Za-z0-9]{36}\b/g,
+    literals: ['npm_'],
+  },
+  {
+    type: 'PYPI_TOKEN',
+    specificity: 90,
+    regex: /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000}/g,
+    literals: ['pypi-'],
+  },
+  {
+    type: 'SLACK_TOKEN',
+    specificity: 90,
+    regex: /\b(?:xox[abposre]-[A-Za-z0-9-]{10,250}|xapp-\d-[A-Z0-9]{1,32}-\d{1,32}-[a-z0-9]{16,128})|https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]{20,200}/g,
+    literals: ['xox', 'xapp-', 'hooks.slack.com'],
+  },
+  {
+    type: 'STRIPE_KEY',
+    specificity: 90,
+    regex: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}\b|\bwhsec_[A-Za-z0-9]{24,64}\b/g,
+    literals: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'whsec_'],
+  },
+  {
+    type: 'TWILIO_API_KEY',
+    specificity: 90,
+    regex: /\bSK[0-9a-fA-F]{32}\b/g,
+    literals: ['SK'],
+    minAlnumRun: 34,
+    validate: hasDigitAndLetter,
+  },
+  {
+    type: 'SENDGRID_API_KEY',
+    specificity: 90,
+    regex: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
+    literals: ['SG.'],
+  },
+  {
+    type: 'JWT',
+    specificity: 88,
+    regex: /\beyJ[A-Za-z0-9_-]{5,4096}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,4096}/g,
+    literals: ['eyJ'],
+    validate: jwtHeaderValid,
+  },
+  {
+    type: 'BEARER_TOKEN',
+    specificity: 60,
+    regex: /\b(Bearer|Basic)[ \t]{1,4}([A-Za-z0-9._~+/-]{16,4096}=*)/dgi,
+    lowerLiterals: ['bearer', 'basic'],
+    valueGroup: 2,
+    validate: (v, m) =>
+      m[1]!.toLowerCase() === 'basic' ? Buffer.from(v, 'base64').toString('latin1').includes(':') : hasDigitAndLetter(v),
+  },
+  {
+    type: 'GENERIC_SECRET',
+    specificity: 50,
+    regex: /(password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|client[_-]?secret|private[_-]?key|credentials?)[A-Za-z0-9_.-]{0,20}["']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}["']?([^\s"'`,;<>(){}[\]]{6,256})/dgi,
+    lowerLiterals: ['pass', 'pwd', 'secret', 'token', 'key', 'credential'],
+    valueGroup: 2,
+    validate: genericSecretValid,
+  },
+
+  // ----- financial and network -----
+  {
+    type: 'CREDIT_CARD',
+    specificity: 80,
+    regex: /(?<![\d-])\d(?:[ -]{0,2}\d){11,18}(?!\d)/g,
+    minDigitRun: 12,
+    validate: (v) => creditCardValid(digitsOf(v)),
+    canonical: digitsCanonical,
+  },
+  {
+    type: 'IBAN_CODE',
+    specificity: 80,
+    regex: /\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,30}/g,
+    minDigitRun: 8,
+    trim: ibanCandidate,
+    validate: (v) => ibanValid(alphanumericsOf(v)),
+    canonical: upperAlnum,
+  },
+  {
+    type: 'CRYPTO',
+    specificity: 80,
+    regex: /\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b/g,
+    minAlnumRun: 26,
+    validate: base58CheckValid,
+  },
+  {
+    type: 'CRYPTO',
+    specificity: 80,
+    regex: /\b(?:bc|tb)1[ac-hj-np-z02-9]{11,71}\b/gi,
+    lowerLiterals: ['bc1', 'tb1'],
+    validate: bech32Valid,
+    canonical: (v) => v.toLowerCase(),
+  },
+  {
+    // EIP-55 mixed-case checksums need Keccak-256, which node:crypto does not offer; the 0x + 40 hex
+    // shape alone is specific enough (hashes are 64 hex characters).
+    type: 'CRYPTO',
+    specificity: 80,
+    regex: /\b0x[a-fA-F0-9]{40}\b/g,
+    literals: ['0x'],
+    canonical: (v) => v.toLowerCase(),
+  },
+  {
+    type: 'IP_ADDRESS',
+    specificity: 60,
+    regex: /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d|\w)/g,
+    minDigitRun: 4,
+    validate: (_v, _m, ctx, start) => !VERSION_CONTEXT.test(ctx.lower().slice(Math.max(0, start - 16), start)),
+  },
+  {
+    type: 'IP_ADDRESS',
+    specificity: 60,
+    regex: /(?<![\w:.])[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}(?:%[A-Za-z0-9]{1,16})?(?![\w:])/g,
+    minHexColonRun: 3,
+    trim: (v) => v.replace(/\.+$/, '').length,
+    validate: ipv6Valid,
+    canonical: (v) => v.toLowerCase(),
+  },
+  {
+    type: 'MAC_ADDRESS',
+    specificity: 60,
+    regex: /(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-]|\.\w)/g,
+    minHexColonRun: 14,
+    validate: (v) => /\d/.test(v),
+    canonical: (v) => alphanumericsOf(v).toLowerCase(),
+  },
+  {
+    type: 'PHONE_NUMBER',
+    specificity: 40,
+    regex: /(?<![\w+./-])(?:\+|00)?\(?\d[\d ().-]{5,22}\d(?![\w-]|\.\d)/g,
+    minDigitRun: 7,
+    validate: phoneValid,
+    canonical: phoneCanonical,
+  },
+  {
+    type: 'DATE_OF_BIRTH',
+    specificity: 45,
+    regex: DATE_OF_BIRTH,
+    minDigitRun: 2,
+    lowerLiterals: ['born', 'birth', 'dob', 'd.o.b', 'geboren', 'nacimiento', 'né'],
+    validate: birthDateValid,
+    context: /\b(?:born|birth|dob|d\.o\.b|birthday|birthdate|geboren|nacimiento|née?)\b/,
+  },
+
+  // ----- national identifiers -----
+  {
+    type: 'US_SSN',
+    specificity: 70,
+    regex: /(?<![\d-])\d{3}([- ]?)\d{2}\1\d{4}(?![\d-])/g,
+    minDigitRun: 9,
+    validate: (v) => ssnValid(digitsOf(v)),
+    context: /\b(?:ssn|ss#|social security|social sec)/,
+    needsContext: bareDigits,
+    canonical: digitsCanonical,
+  },
+  {
+    type: 'UK_NINO',
+    specificity: 70,
+    regex: /\b[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b/g,
+    minDigitRun: 6,
+    validate: (v) => ninoValid(alphanumericsOf(v)),
+    canonical: upperAlnum,
+  },
+  {
+    type: 'UK_NHS',
+    specificity: 75,
+    regex: /(?<![\d-])\d{3}([ -]?)\d{3}\1\d{4}(?![\d-])/g,
+    minDigitRun: 10,
+    validate: (v) => nhsValid(digitsOf(v)),
+    context: /\b(?:nhs|health service|patient)/,
+    needsContext: (_v, m) => m[1] !== ' ',
+    canonical: digitsCanonical,
+  },
+  {
+    type: 'DE_TAX_ID',
+    specificity: 75,
+    regex: /(?<![\d-])\d{2}( ?)\d{3}\1\d{3}\1\d{3}(?![\d-])/g,
+    minDigitRun: 11,
+    validate: (v) => deTaxIdValid(digitsOf(v)),
+    context: /(?:steuer|\btax\b|\bidnr|identifikationsnummer|\btin\b)/,
+    needsContext: bareDigits,
+    canonical: digitsCanonical,
+  },
+  {
+    type: 'ES_NIF',
+    specificity: 75,
+    regex: /(?<![\w-])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![\w-])/g,
+    minDigitRun: 7,
+    validate: (v) => esNifValid(alphanumericsOf(v)),
+    canonical: upperAlnum,
+  },
+  {
+    type: 'IN_AADHAAR',
+    specificity: 75,
+    regex: /(?<![\d-])[2-9]\d{3}([ -]?)\d{4}\1\d{4}(?![\d-])/g,
+    minDigitRun: 12,
+    validate: (v) => aadhaarValid(digitsOf(v)),
+    context: /(?:aadhaa?r|\buidai|\buid\b)/,
+    needsContext: bareDigits,
+    canonical: digitsCanonical,
+  },
+  {
+    // 9-digit shapes collide (SIN, TFN, bare SSN): the checksum plus a context word decides.
+    type: 'CA_SIN',
+    specificity: 75,
+    regex: /(?<![\d-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d-])/g,
+    minDigitRun: 9,
+    validate: (v) => sinValid(digitsOf(v)),
+    context: /(?:\bsin\b|social insurance|\bnas\b|assurance sociale)/,
+    canonical: digitsCanonical,
+  },
+  {
+    type: 'AU_TFN',
+    specificity: 75,
+    regex: /(?<![\d-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d-])/g,
+    minDigitRun: 9,
+    validate: (v) => tfnValid(digitsOf(v)),
+    context: /(?:\btfn\b|tax file)/,
+    canonical: digitsCanonical,
+  },
+];
+
+/** The built-in recognizers, compiled once at module load and shared by every engine. */
+export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([emailRecognizer, ...SPECS.map(patternRecognizer)]);

@@ -1,0 +1,99 @@
+import type { Candidate, ScanContext } from './scan-context.ts';
+
+/** Finds one entity type. `applies` is the cheap prefilter; `find` runs only when it passes. */
+export interface Recognizer {
+  readonly type: string;
+  applies(ctx: ScanContext): boolean;
+  find(ctx: ScanContext, out: Candidate[]): void;
+}
+
+/** A regex recognizer's description; compiled once into a `Recognizer` by `patternRecognizer`. */
+export interface PatternSpec {
+  readonly type: string;
+  /** Higher wins when detections overlap (a connection string over the URL it contains). */
+  readonly specificity: number;
+  /** Must carry the `g` flag (and `d` when `valueGroup` is set). */
+  readonly regex: RegExp;
+  /** Prefilter: the text must contain one of these, case-sensitively. */
+  readonly literals?: readonly string[];
+  /** Prefilter: the lower-cased text must contain one of these. */
+  readonly lowerLiterals?: readonly string[];
+  /** Prefilter: the text must hold a digit run at least this long (see `ScanContext.maxDigitRun`). */
+  readonly minDigitRun?: number;
+  readonly minAlnumRun?: number;
+  readonly minHexColonRun?: number;
+  /** The capture group that is the value (the rest of the match is a key or a keyword). */
+  readonly valueGroup?: number;
+  /** Validator on the candidate value (checksums, ranges). */
+  readonly validate?: (value: string, match: RegExpExecArray, ctx: ScanContext, start: number) => boolean;
+  /** Words (a regex over lower-cased text) that must occur near the value, when `needsContext` says so. */
+  readonly context?: RegExp;
+  /** Whether this candidate needs `context`; absent with `context` set: always. */
+  readonly needsContext?: (value: string, match: RegExpExecArray) => boolean;
+  /** Shrinks the value's end (trailing punctuation of URLs, …); returns the new length. */
+  readonly trim?: (value: string) => number;
+  readonly canonical?: (value: string) => string;
+}
+
+const CONTEXT_BEFORE = 64;
+const CONTEXT_AFTER = 32;
+
+/** Whether `context` occurs in the lower-cased text around `[start, end)`. */
+export function hasContext(ctx: ScanContext, start: number, end: number, context: RegExp): boolean {
+  const lower = ctx.lower();
+  const before = lower.slice(Math.max(0, start - CONTEXT_BEFORE), start);
+  const after = lower.slice(end, end + CONTEXT_AFTER);
+  return context.test(before) || context.test(after);
+}
+
+function includesAny(text: string, literals: readonly string[]): boolean {
+  for (const literal of literals) if (text.includes(literal)) return true;
+  return false;
+}
+
+function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
+  return (ctx) => {
+    if (spec.minDigitRun !== undefined && ctx.maxDigitRun < spec.minDigitRun) return false;
+    if (spec.minAlnumRun !== undefined && ctx.maxAlnumRun < spec.minAlnumRun) return false;
+    if (spec.minHexColonRun !== undefined && ctx.maxHexColonRun < spec.minHexColonRun) return false;
+    if (spec.literals && !includesAny(ctx.text, spec.literals)) return false;
+    if (spec.lowerLiterals && !includesAny(ctx.lower(), spec.lowerLiterals)) return false;
+    return true;
+  };
+}
+
+function valueSpan(spec: PatternSpec, match: RegExpExecArray): [number, number] | undefined {
+  if (spec.valueGroup === undefined) return [match.index, match.index + match[0].length];
+  const span = match.indices?.[spec.valueGroup];
+  return span ? [span[0], span[1]] : undefined;
+}
+
+/** Compiles a `PatternSpec` into a recognizer: prefilter, regex, validator, context, canonical form. */
+export function patternRecognizer(spec: PatternSpec): Recognizer {
+  if (!spec.regex.global) throw new Error(`recognizer ${spec.type}: regex needs the g flag`);
+  if (spec.valueGroup !== undefined && !spec.regex.hasIndices) throw new Error(`recognizer ${spec.type}: valueGroup needs the d flag`);
+  const applies = prefilter(spec);
+  return {
+    type: spec.type,
+    applies,
+    find(ctx, out) {
+      const regex = spec.regex;
+      regex.lastIndex = 0;
+      for (let match = regex.exec(ctx.text); match !== null; match = regex.exec(ctx.text)) {
+        if (match[0].length === 0) regex.lastIndex++;
+        const span = valueSpan(spec, match);
+        if (!span) continue;
+        let [start, end] = span;
+        let value = ctx.text.slice(start, end);
+        if (spec.trim) {
+          end = start + spec.trim(value);
+          value = value.slice(0, end - start);
+        }
+        if (end <= start) continue;
+        if (spec.validate && !spec.validate(value, match, ctx, start)) continue;
+        if (spec.context && (spec.needsContext?.(value, match) ?? true) && !hasContext(ctx, start, end, spec.context)) continue;
+        out.push({ type: spec.type, start, end, specificity: spec.specificity, canonical: spec.canonical ? spec.canonical(value) : value });
+      }
+    },
+  };
+}

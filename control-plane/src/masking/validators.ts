@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+
+/**
+ * Checksum and range validators. They run on regex candidates only, never on whole inputs, and
+ * take the candidate's significant characters (digits, or upper-cased alphanumerics).
+ */
+
+/** Keeps the ASCII digits of a candidate. */
+export function digitsOf(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) out += text[i];
+  }
+  return out;
+}
+
+/** Keeps ASCII letters and digits, upper-cased. */
+export function alphanumericsOf(text: string): string {
+  return text.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+}
+
+/** Luhn mod 10 (ISO/IEC 7812-1 annex B): credit cards and Canadian SINs. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits.length > 0 && sum % 10 === 0;
+}
+
+/** True when every digit is the same (000000000, 111111111): test and filler values, not identifiers. */
+function allSameDigit(digits: string): boolean {
+  return /^(\d)\1*$/.test(digits);
+}
+
+/** Issuer prefixes of the card networks we recognise (ISO/IEC 7812 IIN ranges) with their lengths. */
+export function cardIssuerValid(digits: string): boolean {
+  const n = digits.length;
+  const p2 = Number(digits.slice(0, 2));
+  const p4 = Number(digits.slice(0, 4));
+  if (digits[0] === '4') return n === 13 || n === 16 || n === 19; // Visa
+  if (p2 >= 51 && p2 <= 55) return n === 16; // Mastercard
+  if (p4 >= 2221 && p4 <= 2720) return n === 16; // Mastercard 2-series
+  if (p2 === 34 || p2 === 37) return n === 15; // American Express
+  if (p4 === 6011 || p2 === 65 || (p4 >= 6440 && p4 <= 6499)) return n >= 16 && n <= 19; // Discover
+  if (p4 >= 3528 && p4 <= 3589) return n >= 16 && n <= 19; // JCB
+  if (p2 === 36 || p2 === 38 || p2 === 39 || (p4 >= 3000 && p4 <= 3059)) return n >= 14 && n <= 19; // Diners
+  if (p2 === 62) return n >= 16 && n <= 19; // UnionPay
+  if (p2 === 50 || (p2 >= 56 && p2 <= 69)) return n >= 12 && n <= 19; // Maestro
+  return false;
+}
+
+/** Payment card: issuer prefix and length, then Luhn. */
+export function creditCardValid(digits: string): boolean {
+  return cardIssuerValid(digits) && luhnValid(digits) && !allSameDigit(digits);
+}
+
+/** IBAN lengths per country (ISO 13616 registry, SWIFT release 2024). */
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = Object.freeze({
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28, CH: 21, CR: 22,
+  CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22,
+  GE: 22, GI: 23, GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30,
+  KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27,
+  MT: 31, MU: 30, NI: 28, NL: 18, NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33,
+  SA: 24, SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29,
+  VA: 22, VG: 24, XK: 20, YE: 30,
+});
+
+/** ISO 7064 mod 97-10 over an IBAN (ISO 13616-1 §7): letters become 10..35, the result must be 1. */
+export function ibanValid(iban: string): boolean {
+  const expected = IBAN_LENGTHS[iban.slice(0, 2)];
+  if (expected === undefined || iban.length !== expected) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let remainder = 0;
+  for (let i = 0; i < rearranged.length; i++) {
+    const c = rearranged.charCodeAt(i);
+    if (c >= 48 && c <= 57) remainder = (remainder * 10 + (c - 48)) % 97;
+    else if (c >= 65 && c <= 90) remainder = (remainder * 100 + (c - 55)) % 97;
+    else return false;
+  }
+  return remainder === 1;
+}
+
+const VERHOEFF_D = [
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+  [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+  [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+  [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+];
+const VERHOEFF_P = [
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+  [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+  [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+];
+
+/** Verhoeff checksum (dihedral group D5): Indian Aadhaar numbers. */
+export function verhoeffValid(digits: string): boolean {
+  let c = 0;
+  for (let i = 0; i < digits.length; i++) {
+    const d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    c = VERHOEFF_D[c]![VERHOEFF_P[i % 8]![d]!]!;
+  }
+  return c === 0;
+}
+
+/** Aadhaar: 12 digits, first not 0 or 1, Verhoeff check digit (UIDAI). */
+export function aadhaarValid(digits: string): boolean {
+  return digits.length === 12 && digits[0] !== '0' && digits[0] !== '1' && verhoeffValid(digits) && !allSameDigit(digits);
+}
+
+/** UK NHS number: 10 digits, weights 10..2, check digit 11 - (sum mod 11), 10 is invalid. */
+export function nhsValid(digits: string): boolean {
+  if (digits.length !== 10 || allSameDigit(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += (digits.charCodeAt(i) - 48) * (10 - i);
+  let check = 11 - (sum % 11);
+  if (check === 11) check = 0;
+  return check !== 10 && check === digits.charCodeAt(9) - 48;
+}
+
+/** Australian TFN: 9 digits, weights 1,4,3,7,5,8,6,9,10, weighted sum divisible by 11 (ATO). */
+export function tfnValid(digits: string): boolean {
+  if (digits.length !== 9 || allSameDigit(digits)) return false;
+  const weights = [1, 4, 3, 7, 5, 8, 6, 9, 10];
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += (digits.charCodeAt(i) - 48) * weights[i]!;
+  return sum % 11 === 0;
+}
+
+/** Canadian SIN: 9 digits, Luhn; first digit 0 and 8 are not issued. */
+export function sinValid(digits: string): boolean {
+  return digits.length === 9 && digits[0] !== '0' && digits[0] !== '8' && luhnValid(digits) && !allSameDigit(digits);
+}
+
+/**
+ * German Steuer-Identifikationsnummer: 11 digits, no leading 0, in the first ten one digit repeats
+ * (twice or three times) and at least one never appears; check digit by ISO 7064 MOD 11,10.
+ */
+export function deTaxIdValid(digits: string): boolean {
+  if (digits.length !== 11 || digits[0] === '0') return false;
+  const counts = new Array<number>(10).fill(0);
+  for (let i = 0; i < 10; i++) counts[digits.charCodeAt(i) - 48]!++;
+  const repeated = counts.filter((c) => c > 1);
+  if (repeated.length !== 1 || repeated[0]! > 3) return false;
+  let product = 10;
+  for (let i = 0; i < 10; i++) {
+    let sum = (digits.charCodeAt(i) - 48 + product) % 10;
+    if (sum === 0) sum = 10;
+    product = (sum * 2) % 11;
+  }
+  let check = 11 - product;
+  if (check === 10) check = 0;
+  return check === digits.charCodeAt(10) - 48;
+}
+
+const NIF_LETTERS = 'TRWAGMYFPDXBNJZSQVHLCKE';
+
+/** Spanish DNI/NIE: eight digits (NIE: X/Y/Z = 0/1/2 then seven) and the mod-23 control letter. */
+export function esNifValid(value: string): boolean {
+  let v = value;
+  const first = v[0];
+  if (first === 'X' || first === 'Y' || first === 'Z') v = String('XYZ'.indexOf(first)) + v.slice(1);
+  if (!/^\d{8}[A-Z]$/.test(v)) return false;
+  return NIF_LETTERS[Number(v.slice(0, 8)) % 23] === v[8];
+}
+
+/**
+ * US SSN ranges (SSA): area not 000, 666 or 900-999; group not 00; serial not 0000; and not the
+ * numbers the SSA voided after they were published (078-05-1120, 219-09-9999) nor 123-45-6789.
+ */
+export function ssnValid(digits: string): boolean {
+  if (digits.length !== 9) return false;
+  const area = Number(digits.slice(0, 3));
+  if (area === 0 || area === 666 || area >= 900) return false;
+  if (digits.slice(3, 5) === '00' || digits.slice(5) === '0000') return false;
+  return !['078051120', '219099999', '123456789'].includes(digits) && !allSameDigit(digits);
+}
+
+/** UK National Insurance number prefixes never issued (HMRC NIM39110). */
+export function ninoValid(value: string): boolean {
+  const prefix = value.slice(0, 2);
+  if (/[DFIQUV]/.test(prefix) || prefix[1] === 'O') return false;
+  return !['BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ'].includes(prefix);
+}
+
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+/** Base58Check (Bitcoin): the last four bytes are the first four of SHA-256d of the rest. */
+export function base58CheckValid(value: string): boolean {
+  let n = 0n;
+  for (const ch of value) {
+    const d = BASE58.indexOf(ch);
+    if (d < 0) return false;
+    n = n * 58n + BigInt(d);
+  }
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let leadingZeros = 0;
+  while (value[leadingZeros] === '1') leadingZeros++;
+  const bytes = Buffer.concat([Buffer.alloc(leadingZeros), Buffer.from(n === 0n ? '' : hex, 'hex')]);
+  if (bytes.length !== 25) return false;
+  const body = bytes.subarray(0, 21);
+  const sha = createHash('sha256').update(createHash('sha256').update(body).digest()).digest();
+  return sha.subarray(0, 4).equals(bytes.subarray(21));
+}
+
+const BECH32_CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+const BECH32_GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+
+function bech32Polymod(values: number[]): number {
+  let chk = 1;
+  for (const v of values) {
+    const top = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= BECH32_GEN[i]!;
+  }
+  return chk >>> 0;
+}
+
+/** Bech32 (BIP 173) or Bech32m (BIP 350) segwit address checksum; single-case only. */
+export function bech32Valid(address: string): boolean {
+  if (address !== address.toLowerCase() && address !== address.toUpperCase()) return false;
+  const a = address.toLowerCase();
+  const sep = a.lastIndexOf('1');
+  if (sep < 1 || sep + 7 > a.length || a.length > 90) return false;
+  const hrp = a.slice(0, sep);
+  const data: number[] = [];
+  for (const ch of a.slice(sep + 1)) {
+    const d = BECH32_CHARSET.indexOf(ch);
+    if (d < 0) return false;
+    data.push(d);
+  }
+  const expanded: number[] = [];
+  for (const ch of hrp) expanded.push(ch.charCodeAt(0) >> 5);
+  expanded.push(0);
+  for (const ch of hrp) expanded.push(ch.charCodeAt(0) & 31);
+  const mod = bech32Polymod([...expanded, ...data]);
+  return mod === 1 || mod === 0x2bc830a3;
+}
+
+/** An IPv6 address written with `::` or all eight groups (so MAC addresses and clock times are not taken for one). */
+export function ipv6Valid(candidate: string): boolean {
+  const colons = candidate.split(':').length - 1;
+  return (candidate.includes('::') || colons === 7) && /[0-9a-fA-F]{2}/.test(candidate) && isIPv6(candidate);
+}
+
+/** Shannon entropy in bits per character; generic secrets must look random enough. */
+export function shannonEntropy(value: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  for (const c of counts.values()) {
+    const p = c / value.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/** A calendar date that exists, with a year a living person could be born in. */
+export function plausibleBirthDate(year: number, month: number, day: number, currentYear: number): boolean {
+  if (year < 1900 || year > currentYear || month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** JWT header: base64url JSON naming an `alg` (RFC 7519 §5, RFC 7515 §4.1.1). */
+export function jwtHeaderValid(token: string): boolean {
+  const header = token.slice(0, token.indexOf('.'));
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && 'alg' in parsed;
+  } catch {
+    return false;
+  }
+}

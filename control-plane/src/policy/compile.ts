@@ -1,7 +1,6 @@
 import type { ClaimNames, IdentityProviderSettings } from '../identity/index.ts';
-import { actionRank, type MaskingRule, type MaskingRules } from '../masking/types.ts';
+import { DEFAULT_MASKING_RULES, maskingRulesFromPolicies, type MaskingRules } from '../masking/index.ts';
 import { parseDuration } from './duration.ts';
-import { WILDCARD } from './semantics.ts';
 import type {
   AccessGrantDocument,
   AccessPolicyDocument,
@@ -9,8 +8,8 @@ import type {
   CredentialRef,
   GatewayDocument,
   IdentityProviderDocument,
-  MaskingAction,
   MaskingPolicyDocument,
+  MaskingPolicySpec,
   PolicyDocument,
   PolicyMode,
   RetentionPolicyDocument,
@@ -170,10 +169,6 @@ const DEFAULT_CLOCK_SKEW_SECONDS = 60;
  */
 export const DEFAULT_CLAIMS: Readonly<ClaimNames> = Object.freeze({ subject: 'sub', groups: 'groups', clientId: 'client_id' });
 const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-/** Action for a detected type no rule names, when no MaskingPolicy sets one: fail towards masking. */
-const DEFAULT_MASKING_ACTION: MaskingAction = 'mask';
-/** Inline scan budget per request; masking.md measures tens of microseconds for a typical request. */
-const DEFAULT_MASKING_TIME_BUDGET_MS = 50;
 
 /** Splits an http(s) URL into what an Envoy cluster needs. */
 export function compileEndpoint(url: string): CompiledEndpoint {
@@ -263,61 +258,24 @@ function compileAccess(docs: AccessPolicyDocument[]): CompiledAccessRule[] {
   );
 }
 
-function strictest(actions: readonly MaskingAction[], fallback: MaskingAction): MaskingAction {
-  if (actions.length === 0) return fallback;
-  return actions.reduce((a, b) => (actionRank(b) > actionRank(a) ? b : a));
-}
-
-function maskingRules(docs: MaskingPolicyDocument[], include: (mode: PolicyMode) => boolean, maxInputChars: number): MaskingRules {
-  const names = docs.flatMap((d) => d.spec.personNames?.names ?? []);
-  return {
-    rules: docs.flatMap((doc) =>
-      doc.spec.rules
-        .filter((rule) => include(modeOf(doc.spec.mode, rule.mode)))
-        .map((rule): MaskingRule => ({
-          id: rule.id,
-          entityTypes: rule.entities.includes(WILDCARD) ? WILDCARD : rule.entities,
-          action: rule.action,
-          ...(rule.scope?.models ? { models: rule.scope.models } : {}),
-          ...(rule.scope?.groups ? { groups: rule.scope.groups } : {}),
-        })),
-    ),
-    customPatterns: docs.flatMap((d) =>
-      (d.spec.customPatterns ?? []).map((p) => ({
-        id: `${d.metadata.name}/${p.name}`,
-        entityType: p.name,
-        pattern: p.regex,
-        flags: p.flags ?? '',
-        ...(p.contextWords ? { contextWords: p.contextWords } : {}),
-      })),
-    ),
-    denyLists: docs.flatMap((d) =>
-      (d.spec.denyLists ?? []).map((l) => ({
-        id: `${d.metadata.name}/${l.name}`,
-        entityType: l.name,
-        terms: l.terms,
-        caseSensitive: l.caseSensitive ?? false,
-      })),
-    ),
-    personNames: [...new Set(names)].sort(),
-    personHeuristics: docs.some((d) => d.spec.personNames?.honorifics),
-    defaultAction: strictest(docs.flatMap((d) => (d.spec.defaultAction ? [d.spec.defaultAction] : [])), DEFAULT_MASKING_ACTION),
-    tokenInputs: docs.some((d) => d.spec.tokenInputs === 'refuse') ? 'refuse' : 'decode',
-    limits: {
-      maxInputChars: Math.min(maxInputChars, ...docs.map((d) => d.spec.limits?.maxInputChars ?? Infinity)),
-      timeBudgetMs: Math.min(DEFAULT_MASKING_TIME_BUDGET_MS, ...docs.map((d) => d.spec.limits?.timeBudgetMs ?? Infinity)),
-    },
-  };
+/** A MaskingPolicy spec with every rule forced to enforce, to build the "what shadow would do" rule set. */
+function asEnforced(spec: MaskingPolicySpec): MaskingPolicySpec {
+  return { ...spec, mode: 'enforce', rules: spec.rules.map((rule) => ({ ...rule, mode: 'enforce' })) };
 }
 
 function compileMasking(docs: MaskingPolicyDocument[], gateway: CompiledGateway): CompiledMasking {
-  // A request body cannot carry more UTF-16 code units of input than it has bytes.
-  const maxInputChars = gateway.limits.maxBodyBytes;
-  const hasShadow = docs.some((d) => d.spec.mode === 'shadow' || d.spec.rules.some((r) => r.mode === 'shadow'));
+  const specs = docs.map((d) => d.spec);
+  const defaults = DEFAULT_MASKING_RULES.limits;
+  // The lowest limit wins; a request body cannot carry more UTF-16 code units of input than bytes.
+  const limits = {
+    maxInputChars: Math.min(defaults.maxInputChars, gateway.limits.maxBodyBytes, ...specs.map((s) => s.limits?.maxInputChars ?? Infinity)),
+    timeBudgetMs: Math.min(defaults.timeBudgetMs, ...specs.map((s) => s.limits?.timeBudgetMs ?? Infinity)),
+  };
+  const hasShadow = specs.some((s) => s.mode === 'shadow' || s.rules.some((r) => r.mode === 'shadow'));
   return {
-    enforced: maskingRules(docs, (mode) => mode === 'enforce', maxInputChars),
-    shadow: hasShadow ? maskingRules(docs, () => true, maxInputChars) : null,
-    tokenization: docs.find((d) => d.spec.tokenization)?.spec.tokenization ?? null,
+    enforced: maskingRulesFromPolicies(specs, limits),
+    shadow: hasShadow ? maskingRulesFromPolicies(specs.map(asEnforced), limits) : null,
+    tokenization: specs.find((s) => s.tokenization)?.tokenization ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { MASKING_CONTENT_CHECKS } from './checks.ts';
 import { parsePolicyDirectory, parsePolicySource, type SourceDocument } from './parse.ts';
 import { checkSemantics, literalSecretProblems } from './semantics.ts';
 import type { PolicyDocument, PolicyProblem } from './types.ts';
@@ -18,7 +19,8 @@ export interface PolicySetResult {
 }
 
 export interface ValidateOptions {
-  checks: ContentChecks;
+  /** The masking engine's checks (`MASKING_CONTENT_CHECKS`) unless a test injects others. */
+  checks?: ContentChecks;
   /** Base for the file names in messages; the process working directory by default. */
   cwd?: string;
 }
@@ -48,12 +50,12 @@ function sortProblems(problems: PolicyProblem[]): PolicyProblem[] {
  * Parses and validates every policy file in `dir`: strict YAML, one JSON Schema per
  * (apiVersion, kind), then cross-document semantics. Never throws for bad input.
  */
-export function validatePolicySet(dir: string, options: ValidateOptions): PolicySetResult {
+export function validatePolicySet(dir: string, options: ValidateOptions = {}): PolicySetResult {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     return { ok: false, problems: [{ file: dir, line: 1, col: 1, message: 'policy directory does not exist' }], documents: [] };
   }
   const parsed = parsePolicyDirectory(dir, options.cwd);
-  return validateSources(parsed.documents, parsed.problems, dir, options.checks);
+  return validateSources(parsed.documents, parsed.problems, dir, options.checks ?? MASKING_CONTENT_CHECKS);
 }
 
 /** Validates policy files given as `{file, source}` pairs (e.g. read from a Git tree, not the disk). */
@@ -68,5 +70,5 @@ export function validatePolicySources(
     sources.push(...parsed.documents);
     problems.push(...parsed.problems);
   }
-  return validateSources(sources, problems, options.label, options.checks);
+  return validateSources(sources, problems, options.label, options.checks ?? MASKING_CONTENT_CHECKS);
 }

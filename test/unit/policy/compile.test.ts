@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, validatePolicySet, type PolicyDocument } from '../../../control-plane/src/policy/index.ts';
+import { DEFAULT_CLAIMS } from '../../../control-plane/src/policy/compile.ts';
+import { DEFAULT_CLAIM_NAMES } from '../../../control-plane/src/identity/index.ts';
 import { PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
 import { testContentChecks } from '../../fixtures/policy/content-checks.ts';
 
@@ -27,7 +29,7 @@ describe('compilePolicy', () => {
     expect(freeze.timeWindows).toEqual([{ days: [0, 6], startMinute: 0, endMinute: 1440, timezone: 'UTC' }]);
     expect(compiled.masking.shadow).toBeNull();
     expect(compiled.masking.enforced.rules.find((r) => r.id === 'secrets-blocked')?.action).toBe('block');
-    expect(compiled.masking.enforced.customPatterns[0]).toMatchObject({ entityType: 'CUSTOMER_ID', flags: '' });
+    expect(compiled.masking.enforced.customPatterns[0]).toMatchObject({ entityType: 'CUSTOMER_ID', contextWords: ['customer', 'account'] });
   });
 
   it('resolves a grant duration to an absolute expiry', () => {
@@ -41,6 +43,10 @@ describe('compilePolicy', () => {
       claims: { subject: 'sub', groups: 'groups', clientId: 'client_id' },
       clockSkewSeconds: 30,
     });
+  });
+
+  it('uses the identity module claim defaults', () => {
+    expect(DEFAULT_CLAIMS).toEqual(DEFAULT_CLAIM_NAMES);
   });
 
   it('is deeply frozen, JSON-round-trippable and independent of document order', () => {

@@ -161,3 +161,23 @@ describe('policy validate', () => {
     );
   });
 });
+
+describe('policy validate with the masking engine checks', () => {
+  const realProblems = (dir: string): string[] => validatePolicySet(dir, { cwd: dir }).problems.map(formatProblem);
+
+  it('accepts the example set', () => {
+    expect(validatePolicySet(EXAMPLES).problems.map(formatProblem)).toEqual([]);
+  });
+
+  it('rejects a literal cloud key and an exponential regex', () => {
+    const canaryKey = ['AKIA', 'Z7CANARY0000TEST'].join('');
+    const dir = policyDir({
+      'gw2.yaml': `${ACCESS_HEAD}    - id: r\n      description: "key ${canaryKey}"\n      effect: allow\n      groups: [engineering]\n      models: [demo-embed]\n`,
+      'mask.yaml': `apiVersion: embguard.io/v1\nkind: MaskingPolicy\nmetadata: {name: extra}\nspec:\n  mode: enforce\n  rules: []\n  customPatterns:\n    - name: ORDER\n      regex: '(a|a)*$'\n`,
+    });
+    const found = realProblems(dir);
+    expect(found[0]).toMatch(/^gw2\.yaml:9:20: literal secret \(AWS_ACCESS_KEY\) in policy/);
+    expect(found[1]).toMatch(/^mask\.yaml:9:14: custom pattern ORDER is unsafe: /);
+    expect(found.join('\n')).not.toContain(canaryKey);
+  });
+});

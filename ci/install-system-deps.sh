@@ -3,7 +3,9 @@
 # skips apt entirely when everything is present.
 set -euo pipefail
 need=()
-command -v pg_ctlcluster >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# The audit tests start throwaway clusters with the server binaries (initdb, pg_ctl) as the
+# `postgres` user; postgresql-common alone (pg_ctlcluster) is not enough.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && id postgres >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -4,6 +4,8 @@ import { registerAccessCommands } from './commands/access.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerMaskCommands } from './commands/mask.ts';
+import { registerUpCommand } from './commands/up.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 
 /**
  * Builds the `embguard` command tree. Each command group lives in `commands/<group>.ts` and only
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .description('Identity-aware gateway for embeddings APIs')
     .showHelpAfterError()
     .exitOverride();
+  registerUpCommand(program);
+  registerDemoCommand(program);
   registerAuditCommands(program);
   registerMaskCommands(program);
   registerAccessCommands(program);

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { startApiServer, type ApiRoute, type ApiServer } from './api/index.ts';
+import type { Clock } from './clock/index.ts';
+import type { Config } from './config/index.ts';
+import type { Logger } from './log/index.ts';
+import {
+  openJsonlRecorder,
+  startProcessor,
+  SwappablePolicy,
+  type ExchangeRecorder,
+  type ProcessorServer,
+} from './processor/index.ts';
+import { toRuntimePolicy, toXdsSnapshot, type ActiveSnapshot, type DataPathPorts } from './runtime/index.ts';
+import { startXdsServer, xdsApiRoutes, type XdsEventListener, type XdsServer } from './xds/index.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  clock: Clock;
+  /** Where exchanges are recorded; a JSON-lines file under `home` when omitted. */
+  recorder?: ExchangeRecorder;
+  /** Extra control-plane API routes (access requests, approvals). */
+  apiRoutes?: readonly ApiRoute[];
+  /** Clients connect here instead of the policy's listener address (tests use free ports). */
+  listener?: { host: string; port: number };
+}
+
+/** The control plane and processor of one embguard instance; Envoy runs beside it. */
+export interface App {
+  readonly xds: XdsServer;
+  readonly processor: ProcessorServer;
+  readonly api: ApiServer;
+  /** The snapshot enforced now, if any. */
+  active(): ActiveSnapshot | undefined;
+  /**
+   * Enforces a verified snapshot: the processor's policy is swapped first (streams in flight keep
+   * theirs), then Envoy gets the matching resources over ADS.
+   */
+  activate(snapshot: ActiveSnapshot): void;
+  onXdsEvent(listener: XdsEventListener): () => void;
+  stop(): Promise<void>;
+}
+
+/** Starts xDS server, processor and control-plane API on loopback. Envoy is started by the caller. */
+export async function start(config: Readonly<Config>, deps: AppDeps): Promise<App> {
+  const logger = deps.logger;
+  const recorder = deps.recorder ?? (await openJsonlRecorder(path.join(config.home, 'exchanges.jsonl')));
+  const policy = new SwappablePolicy();
+  const processor = await startProcessor({
+    host: config.host,
+    port: config.ports.processor,
+    policy,
+    recorder,
+    clock: deps.clock,
+    logger,
+  });
+  const xds = await startXdsServer({
+    host: config.host,
+    port: config.ports.xds,
+    logger,
+    clock: deps.clock,
+    statusFile: path.join(config.home, 'run', 'xds-status.json'),
+  });
+  const api = await startApiServer({
+    host: config.host,
+    port: config.ports.api,
+    routes: [
+      { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok', snapshot: active?.ref.version ?? null } }) },
+      ...xdsApiRoutes(xds),
+      ...(deps.apiRoutes ?? []),
+    ],
+    logger,
+  });
+  const ports: DataPathPorts = {
+    processor: { host: config.host, port: processor.port },
+    ...(deps.listener ? { listener: deps.listener } : {}),
+  };
+  let active: ActiveSnapshot | undefined;
+
+  return {
+    xds,
+    processor,
+    api,
+    active: () => active,
+    activate(snapshot) {
+      const resources = toXdsSnapshot(snapshot, ports);
+      policy.replace(toRuntimePolicy(snapshot));
+      xds.setSnapshot(resources);
+      active = snapshot;
+      logger.info({ version: snapshot.ref.version }, 'policy snapshot activated');
+    },
+    onXdsEvent: (listener) => xds.onEvent(listener),
+    async stop() {
+      await api.close();
+      await xds.close();
+      await processor.close();
+      await recorder.close();
+    },
+  };
+}

@@ -1,0 +1,7 @@
+/**
+ * Compiled policy → what the data path runs: the Envoy resources the xDS server pushes and the
+ * processor's runtime policy. Both come from the same signed snapshot and carry its version.
+ */
+export { toXdsSnapshot, type DataPathPorts } from './xds.ts';
+export { toRuntimePolicy } from './processor.ts';
+export { type ActiveSnapshot, snapshotVersion } from './active.ts';

@@ -1,0 +1,38 @@
+import { buildJwtAuthn } from '../identity/index.ts';
+import type { CompiledUpstream } from '../policy/index.ts';
+import { buildGatewayResources, XdsSnapshot, type UpstreamInput } from '../xds/index.ts';
+import type { ActiveSnapshot } from './active.ts';
+
+/** Where the data-path processes listen; overrides the policy's listener port in tests. */
+export interface DataPathPorts {
+  processor: { host: string; port: number };
+  listener?: { host: string; port: number };
+}
+
+/** How long Envoy waits for one processor reply before failing the request (closed). */
+const PROCESSOR_MESSAGE_TIMEOUT_MS = 5_000;
+
+function upstreamInput(upstream: CompiledUpstream): UpstreamInput {
+  const { host, port, tls } = upstream.endpoint;
+  return tls ? { name: upstream.name, host, port, tls: { sni: host } } : { name: upstream.name, host, port };
+}
+
+/** Builds the Envoy resources for a snapshot, versioned `<seq>-<hash12>`. */
+export function toXdsSnapshot(active: ActiveSnapshot, ports: DataPathPorts): XdsSnapshot {
+  const { gateway, identityProviders } = active.compiled;
+  const jwt = identityProviders.length > 0 ? buildJwtAuthn(identityProviders) : undefined;
+  const defaultUpstream = gateway.upstreams[0];
+  const resources = buildGatewayResources({
+    listener: ports.listener ?? { host: gateway.listener.address, port: gateway.listener.port },
+    processor: { ...ports.processor, messageTimeoutMs: PROCESSOR_MESSAGE_TIMEOUT_MS },
+    upstreams: gateway.upstreams.map(upstreamInput),
+    routes: { upstreamTimeoutMs: defaultUpstream?.timeoutMs },
+    maxRequestBytes: gateway.limits.maxBodyBytes,
+    httpFilters: jwt ? [jwt.httpFilter] : [],
+  });
+  return XdsSnapshot.create({
+    version: active.ref.version,
+    ...resources,
+    clusters: [...resources.clusters, ...(jwt?.clusters ?? [])],
+  });
+}

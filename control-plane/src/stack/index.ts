@@ -1,0 +1,2 @@
+/** The whole embguard stack as one unit: what `embguard up` and `embguard demo` run. */
+export { startStack, type RunningStack, type StackOptions } from './stack.ts';

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { start, type App } from '../app.ts';
+import type { Clock } from '../clock/index.ts';
+import type { Config } from '../config/index.ts';
+import { startDemoUpstream, type DemoUpstream } from '../demo/index.ts';
+import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../envoy/index.ts';
+import { startDemoIssuer, type DemoIssuer } from '../identity/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { ActiveSnapshot } from '../runtime/index.ts';
+
+export interface StackOptions {
+  logger: Logger;
+  clock: Clock;
+  /** Also run the demo upstream and the demo OIDC issuer. */
+  demo: boolean;
+  /** The verified snapshot to enforce first. */
+  loadSnapshot: () => Promise<ActiveSnapshot>;
+  /** Reports progress of the start-up to a person. */
+  progress?: (message: string) => void;
+}
+
+export interface RunningStack {
+  readonly app: App;
+  readonly envoy: EnvoyProcess;
+  readonly demoUpstream: DemoUpstream | undefined;
+  readonly demoIssuer: DemoIssuer | undefined;
+  readonly urls: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+const ENVOY_NODE_ID = 'embguard-local';
+
+/**
+ * Starts the demo services (optional), the control plane with the processor, then Envoy, and waits
+ * until Envoy is ready with the snapshot's listener. Anything started is stopped again if a later
+ * step fails, so a failed start leaves no process behind.
+ */
+export async function startStack(config: Readonly<Config>, options: StackOptions): Promise<RunningStack> {
+  const { logger } = options;
+  const progress = options.progress ?? (() => undefined);
+  const stoppers: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.splice(0).reverse()) {
+      await stop().catch((err: unknown) => logger.error({ err }, 'stop failed'));
+    }
+  };
+  try {
+    let demoUpstream: DemoUpstream | undefined;
+    let demoIssuer: DemoIssuer | undefined;
+    if (options.demo) {
+      progress('starting the demo upstream and the demo OIDC issuer');
+      demoUpstream = await startDemoUpstream({ host: config.host, port: config.ports.demoUpstream, logger });
+      stoppers.push(() => demoUpstream!.close());
+      demoIssuer = await startDemoIssuer({ host: config.host, port: config.ports.demoIssuer, keyDir: path.join(config.home, 'demo-issuer'), logger });
+      stoppers.push(() => demoIssuer!.close());
+    }
+    progress('loading the policy snapshot');
+    const snapshot = await options.loadSnapshot();
+    progress(`starting the control plane (xDS :${config.ports.xds}, processor :${config.ports.processor}, API :${config.ports.api})`);
+    const app = await start(config, { logger, clock: options.clock });
+    stoppers.push(() => app.stop());
+    app.activate(snapshot);
+    progress(`starting Envoy (${config.envoyBin})`);
+    const envoy = launchEnvoy({
+      bin: config.envoyBin,
+      bootstrap: renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: config.ports.envoyAdmin, xdsPort: app.xds.port }),
+      adminPort: config.ports.envoyAdmin,
+      runDir: path.join(config.home, 'run'),
+      logger,
+    });
+    stoppers.push(() => envoy.stop());
+    await envoy.waitReady();
+    progress(`Envoy is ready with snapshot ${snapshot.ref.version}`);
+    const listener = snapshot.compiled.gateway.listener;
+    const urls: Record<string, string> = {
+      gateway: `http://${listener.address}:${listener.port}/v1`,
+      envoyAdmin: envoy.adminUrl,
+      controlPlaneApi: `http://${config.host}:${app.api.port}`,
+    };
+    if (demoUpstream) urls.demoUpstream = demoUpstream.url;
+    if (demoIssuer) urls.demoIssuer = demoIssuer.issuer;
+    return { app, envoy, demoUpstream, demoIssuer, urls, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { start, type App } from '../../control-plane/src/app.ts';
+import { systemClock } from '../../control-plane/src/clock/index.ts';
+import { loadConfig, PROJECT_ROOT, type Config } from '../../control-plane/src/config/index.ts';
+import { startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
+import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
+import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identity/index.ts';
+import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
+import { compilePolicy, validatePolicySet, type CompiledPolicy, type PolicyDocument } from '../../control-plane/src/policy/index.ts';
+import { snapshotVersion, type ActiveSnapshot } from '../../control-plane/src/runtime/index.ts';
+import { freePort } from '../helpers/ports.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
+import { POLICY_CONTENT_CHECKS } from '../../control-plane/src/cli/commands/policy-source.ts';
+
+/** One whole embguard stack on free loopback ports: demo upstream, demo issuer, control plane + processor, Envoy. */
+export interface Stack {
+  readonly config: Readonly<Config>;
+  readonly app: App;
+  readonly envoy: EnvoyProcess;
+  readonly upstream: DemoUpstream;
+  readonly issuer: DemoIssuer;
+  /** Base URL clients use, e.g. `http://127.0.0.1:PORT/v1`. */
+  readonly baseURL: string;
+  /** Every request the demo upstream received, in order. */
+  readonly received: ReceivedRequest[];
+  readonly home: string;
+  readonly logFile: string;
+  token(subject?: string, groups?: readonly string[]): Promise<string>;
+  openai(token: string): OpenAI;
+  /** Activates a snapshot built from `compiled` at `seq` and waits until Envoy ACKed it. */
+  activate(compiled: CompiledPolicy, seq: number): Promise<ActiveSnapshot>;
+  waitForVersion(version: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const ENVOY_BIN = process.env.ENVOY_BIN || path.join(PROJECT_ROOT, '.venv', 'bin', 'envoy');
+
+/**
+ * Under CI=true a missing Envoy is a failure; elsewhere e2e suites skip with this reason.
+ * Call at the top of an e2e file: `describe.skipIf(!envoyAvailable())`.
+ */
+export function envoyAvailable(): boolean {
+  const present = fs.existsSync(ENVOY_BIN);
+  if (!present && process.env.CI === 'true') {
+    throw new Error(`Envoy is required under CI=true but ${ENVOY_BIN} does not exist (run bash envoy/install.sh)`);
+  }
+  return present;
+}
+
+/** The repository's policy documents with the addresses of this stack's demo upstream and issuer. */
+export function demoPolicyDocuments(upstreamUrl: string, issuer: DemoIssuer): PolicyDocument[] {
+  const result = validatePolicySet(path.join(PROJECT_ROOT, 'policies'), { checks: POLICY_CONTENT_CHECKS });
+  if (!result.ok) throw new Error(`policies/ does not validate: ${JSON.stringify(result.problems)}`);
+  return result.documents.map(({ document }) => {
+    const copy = structuredClone(document);
+    if (copy.kind === 'Gateway') {
+      for (const upstream of copy.spec.upstreams) upstream.url = upstreamUrl;
+    }
+    if (copy.kind === 'IdentityProvider') {
+      copy.spec.issuer = issuer.issuer;
+      copy.spec.jwks = { uri: issuer.jwksUri };
+    }
+    return copy;
+  });
+}
+
+/** A stand-in content hash for snapshots the harness activates directly (signing is tested apart). */
+function fakeSha(seq: number, compiled: CompiledPolicy): string {
+  return createHash('sha256').update(`${seq}:${JSON.stringify(compiled)}`).digest('hex');
+}
+
+export async function startStack(options: { logger?: Logger } = {}): Promise<Stack> {
+  const { dir: home, cleanup } = makeTempDir('embguard-e2e-');
+  const logFile = path.join(home, 'stack.log');
+  const logger =
+    options.logger ?? createLogger({ level: 'debug', destination: fs.createWriteStream(logFile, { flags: 'a' }) as never });
+  const received: ReceivedRequest[] = [];
+  const stoppers: (() => Promise<void>)[] = [];
+  try {
+    const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0, logger, onRequest: (r) => received.push(r) });
+    stoppers.push(() => upstream.close());
+    const issuer = await startDemoIssuer({ port: 0, keyDir: path.join(home, 'issuer'), logger });
+    stoppers.push(() => issuer.close());
+    const listenerPort = await freePort();
+    const adminPort = await freePort();
+    const config = loadConfig(
+      { EMBGUARD_HOME: home },
+      { ports: { listener: listenerPort, envoyAdmin: adminPort, xds: 0, processor: 0, api: 0, demoUpstream: upstream.port, demoIssuer: issuer.port } },
+    );
+    const app = await start(config, { logger, clock: systemClock, listener: { host: '127.0.0.1', port: listenerPort } });
+    stoppers.push(() => app.stop());
+    const envoy = launchEnvoy({
+      bin: ENVOY_BIN,
+      bootstrap: renderBootstrap({ nodeId: 'e2e', adminPort, xdsPort: app.xds.port }),
+      adminPort,
+      runDir: path.join(home, 'run'),
+      logger,
+      drainTimeS: 1,
+    });
+    stoppers.push(() => envoy.stop());
+
+    const waitForVersion = async (version: string, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const node = app.xds.status().find((candidate) => candidate.nodeId === 'e2e');
+        if (node?.acceptedVersion === version) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`Envoy did not ACK ${version} within ${timeoutMs} ms`);
+    };
+
+    const stack: Stack = {
+      config,
+      app,
+      envoy,
+      upstream,
+      issuer,
+      baseURL: `http://127.0.0.1:${listenerPort}/v1`,
+      received,
+      home,
+      logFile,
+      token: (subject = 'alice', groups = ['engineering']) => issuer.mintToken({ sub: subject, groups: [...groups] }),
+      openai: (token) => new OpenAI({ baseURL: `http://127.0.0.1:${listenerPort}/v1`, apiKey: token, maxRetries: 0, timeout: 10_000 }),
+      async activate(compiled, seq) {
+        const sha256 = fakeSha(seq, compiled);
+        const snapshot: ActiveSnapshot = { ref: { seq, sha256, version: snapshotVersion(seq, sha256) }, compiled };
+        app.activate(snapshot);
+        await waitForVersion(snapshot.ref.version);
+        return snapshot;
+      },
+      waitForVersion,
+      async stop() {
+        for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+        cleanup();
+      },
+    };
+    await stack.activate(compilePolicy(demoPolicyDocuments(upstream.url, issuer)), 1);
+    await envoy.waitReady();
+    return stack;
+  } catch (err) {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+}

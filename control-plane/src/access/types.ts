@@ -1,38 +1,19 @@
 import type { Identity } from '../identity/index.ts';
+import type { CompiledAccessRule, CompiledTimeWindow, PolicyMode } from '../policy/index.ts';
 
-export type AccessMode = 'enforce' | 'shadow';
-
-/**
- * A time window in minutes of the day, the compiled form of `days` + `HH:MM` ranges. `days` uses
- * 0 = Sunday … 6 = Saturday (like `Date#getDay`) and names the day the window STARTS on.
- */
-export interface AccessTimeWindow {
-  readonly days: readonly number[];
-  readonly startMinute: number;
-  /** Exclusive; when not greater than `startMinute` the window crosses midnight. */
-  readonly endMinute: number;
-  /** IANA zone name or `UTC`. */
-  readonly timezone: string;
-}
+export type AccessMode = PolicyMode;
 
 /**
- * One access rule, structurally the policy compiler's `CompiledAccessRule`: pass
- * `compiledPolicy.access.rules` as is. `null` = the dimension is not a condition; `'*'` = any value;
- * a value ending in `*` matches by prefix.
+ * A time window in minutes of the day (the policy compiler's form of `days` + `HH:MM` ranges):
+ * `days` uses 0 = Sunday … 6 = Saturday and names the day the window STARTS on.
  */
-export interface AccessRule {
-  readonly id: string;
-  readonly policy?: string;
-  readonly effect: 'allow' | 'deny';
-  readonly subjects: readonly string[] | null;
-  readonly groups: readonly string[] | null;
-  readonly clients: readonly string[] | null;
-  readonly models: readonly string[];
-  readonly endpoints: readonly string[];
-  /** Empty = at any time. */
-  readonly timeWindows: readonly AccessTimeWindow[];
-  readonly mode: AccessMode;
-}
+export type AccessTimeWindow = CompiledTimeWindow;
+
+/**
+ * One access rule: `compiledPolicy.access.rules` as is. `null` = the dimension is not a
+ * condition; `'*'` = any value; a value ending in `*` matches by prefix.
+ */
+export type AccessRule = CompiledAccessRule;
 
 /** What is being asked for. */
 export interface AccessQuery {

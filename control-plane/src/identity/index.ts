@@ -4,8 +4,6 @@
  */
 export {
   DEFAULT_CLAIM_NAMES,
-  identityProviderFromCompiled,
-  type CompiledIdentityProviderLike,
   type ClaimNames, type Identity, type IdentityProviderSettings, type JwksSource } from './types.ts';
 export {
   buildJwtAuthn,

@@ -38,24 +38,3 @@ export interface Identity {
   issuer: string;
 }
 
-/** The policy compiler's identity provider, as far as identity needs it (structurally `CompiledIdentityProvider`). */
-export interface CompiledIdentityProviderLike {
-  readonly name: string;
-  readonly issuer: string;
-  readonly audiences: readonly string[];
-  readonly jwks: { readonly remote: { readonly url: string } } | { readonly inline: string };
-  readonly claims: ClaimNames;
-  readonly clockSkewSeconds: number;
-}
-
-/** Settings for `buildJwtAuthn` / `createBearerVerifier` from a compiled `IdentityProvider` document. */
-export function identityProviderFromCompiled(compiled: CompiledIdentityProviderLike): IdentityProviderSettings {
-  return {
-    name: compiled.name,
-    issuer: compiled.issuer,
-    audiences: compiled.audiences,
-    jwks: 'remote' in compiled.jwks ? { uri: compiled.jwks.remote.url } : { inline: compiled.jwks.inline },
-    claims: compiled.claims,
-    clockSkewSeconds: compiled.clockSkewSeconds,
-  };
-}

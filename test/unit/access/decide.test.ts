@@ -5,6 +5,7 @@ import { accessDeniedError, decideAccess, type AccessRule, type GrantWindow } fr
 import type { Identity } from '../../../control-plane/src/identity/index.ts';
 
 const rule = (overrides: Partial<AccessRule> & Pick<AccessRule, 'id' | 'effect'>): AccessRule => ({
+  policy: 'test-policy',
   subjects: null,
   groups: null,
   clients: null,

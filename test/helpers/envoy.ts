@@ -84,6 +84,39 @@ export interface ConfigDump {
   configs: ({ '@type': string } & Record<string, unknown>)[];
 }
 
+/** Versions of the dynamic (xDS) resources in a `/config_dump`, by resource name. */
+export interface DynamicVersions {
+  clusters: Record<string, string>;
+  listeners: Record<string, string>;
+  routes: Record<string, string>;
+}
+
+/**
+ * The version each dynamic cluster, listener and route configuration was last updated at. Envoy
+ * bumps a resource's version only when its content changed; embguard stamps the route
+ * configuration with the snapshot version, so `routes` always shows the latest ACKed snapshot.
+ */
+export function dynamicVersions(dump: ConfigDump): DynamicVersions {
+  const versions: DynamicVersions = { clusters: {}, listeners: {}, routes: {} };
+  for (const config of dump.configs) {
+    const type = config['@type'];
+    if (type.endsWith('ClustersConfigDump')) {
+      for (const c of (config['dynamic_active_clusters'] ?? []) as { version_info?: string; cluster?: { name?: string } }[]) {
+        versions.clusters[c.cluster?.name ?? ''] = c.version_info ?? '';
+      }
+    } else if (type.endsWith('ListenersConfigDump')) {
+      for (const l of (config['dynamic_listeners'] ?? []) as { name?: string; active_state?: { version_info?: string } }[]) {
+        versions.listeners[l.name ?? ''] = l.active_state?.version_info ?? '';
+      }
+    } else if (type.endsWith('RoutesConfigDump')) {
+      for (const r of (config['dynamic_route_configs'] ?? []) as { version_info?: string; route_config?: { name?: string } }[]) {
+        versions.routes[r.route_config?.name ?? ''] = r.version_info ?? '';
+      }
+    }
+  }
+  return versions;
+}
+
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');

@@ -46,8 +46,11 @@ export class GatewayInputError extends Error {
   override name = 'GatewayInputError';
 }
 
-/** Builds the gateway's clusters, listener and route configuration (no EDS: endpoints are inline). */
-export function buildGatewayResources(input: GatewayResourcesInput): Omit<XdsSnapshotInput, 'version'> {
+/**
+ * Builds the gateway's clusters, listener and route configuration (no EDS: endpoints are inline).
+ * `configVersion`, when given, is stamped into the route configuration (see `RoutesInput`).
+ */
+export function buildGatewayResources(input: GatewayResourcesInput, configVersion?: string): Omit<XdsSnapshotInput, 'version'> {
   const first = input.upstreams[0];
   if (!first) throw new GatewayInputError('at least one upstream is required');
   const names = new Set(input.upstreams.map((u) => u.name));
@@ -83,6 +86,7 @@ export function buildGatewayResources(input: GatewayResourcesInput): Omit<XdsSna
         embeddingsUpstream,
         modelsUpstream,
         upstreamTimeoutMs: input.routes?.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+        ...(configVersion ? { configVersion } : {}),
       }),
     ],
   };
@@ -90,5 +94,5 @@ export function buildGatewayResources(input: GatewayResourcesInput): Omit<XdsSna
 
 /** {@link buildGatewayResources} checked and frozen as a snapshot at `version` (`<seq>-<hash12>`). */
 export function buildGatewaySnapshot(version: string, input: GatewayResourcesInput): XdsSnapshot {
-  return XdsSnapshot.create({ version, ...buildGatewayResources(input) });
+  return XdsSnapshot.create({ version, ...buildGatewayResources(input, version) });
 }

@@ -9,7 +9,16 @@ export interface RoutesInput {
   modelsUpstream: string;
   /** Upper bound for one upstream exchange (the router's route timeout). */
   upstreamTimeoutMs: number;
+  /**
+   * Snapshot version stamped into the route configuration's metadata. Envoy shows a resource's
+   * version in /config_dump only when its content changed; RDS changes swap in place (no drain),
+   * so stamping the routes makes every snapshot visible there at no cost.
+   */
+  configVersion?: string;
 }
+
+/** Metadata namespace of the version stamp ({@link RoutesInput.configVersion}). */
+export const VERSION_METADATA_NAMESPACE = 'embguard';
 
 const JSON_CONTENT_TYPE = { header: { key: 'content-type', value: 'application/json' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } as const;
 
@@ -42,6 +51,9 @@ export function gatewayRoutes(name: string, input: RoutesInput): RouteConfigurat
   const timeout = durationMs(input.upstreamTimeoutMs);
   return {
     name,
+    ...(input.configVersion
+      ? { metadata: { filter_metadata: { [VERSION_METADATA_NAMESPACE]: { fields: { config_version: { stringValue: input.configVersion } } } } } }
+      : {}),
     virtual_hosts: [
       {
         name: 'embguard',

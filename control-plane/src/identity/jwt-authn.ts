@@ -2,6 +2,7 @@ import type { JwtAuthentication } from '../generated/envoy/extensions/filters/ht
 import type { JwtProvider } from '../generated/envoy/extensions/filters/http/jwt_authn/v3/JwtProvider.ts';
 import type { JwtRequirement } from '../generated/envoy/extensions/filters/http/jwt_authn/v3/JwtRequirement.ts';
 import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster.ts';
+import type { UpstreamTlsContext } from '../generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.ts';
 import type { IdentityProviderSettings } from './types.ts';
 
 /** Filter name and type URL of Envoy's JWT authentication filter. */
@@ -129,7 +130,7 @@ export function buildJwksCluster(providerName: string, jwksUri: string): Cluster
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const isIp = /^[0-9.]+$/.test(host) || host.includes(':');
   const name = jwksClusterName(providerName);
-  return {
+  const cluster: Cluster = {
     name,
     type: isIp ? 'STATIC' : 'LOGICAL_DNS',
     connect_timeout: { seconds: 5 },
@@ -137,15 +138,12 @@ export function buildJwksCluster(providerName: string, jwksUri: string): Cluster
       cluster_name: name,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
     },
-    ...(tls
-      ? {
-          transport_socket: {
-            name: 'envoy.transport_sockets.tls',
-            typed_config: { '@type': TLS_CONTEXT_TYPE_URL, sni: host },
-          },
-        }
-      : {}),
-  } as Cluster; // typed_config is an Any in "@type" form, which proto-loader encodes but the generated type does not model.
+  };
+  if (tls) {
+    const tlsContext: { '@type': string } & UpstreamTlsContext = { '@type': TLS_CONTEXT_TYPE_URL, sni: host };
+    cluster.transport_socket = { name: 'envoy.transport_sockets.tls', typed_config: tlsContext };
+  }
+  return cluster;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   jwksClusterName,
   type IdentityProviderSettings,
 } from '../../../control-plane/src/identity/index.ts';
+import type { GatewayResourcesInput } from '../../../control-plane/src/xds/index.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 import { envoyBinary, requireEnvoyUnderCi, validateBootstrap, writeStaticBootstrap } from './static-envoy.ts';
@@ -19,6 +20,9 @@ const demoProvider: IdentityProviderSettings = {
 describe('buildJwtAuthn', () => {
   it('requires a header-only bearer token with exp, strips it and exposes the payload as metadata', () => {
     const { httpFilter, clusters } = buildJwtAuthn([demoProvider]);
+    // The xDS listener builder takes it as one of the filters placed before ext_proc.
+    const beforeExtProc: GatewayResourcesInput['httpFilters'] = [httpFilter];
+    expect(beforeExtProc).toHaveLength(1);
     expect(httpFilter.name).toBe('envoy.filters.http.jwt_authn');
     const provider = httpFilter.typed_config.providers?.demo;
     expect(provider).toMatchObject({

@@ -95,6 +95,7 @@ export class GrantStore {
   readonly #db: Database.Database;
   #records = new Map<string, GrantRecord>();
   #dataVersion = -1;
+  #revision = 0;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -124,9 +125,15 @@ export class GrantStore {
     this.#dataVersion = version;
     const before = this.#records;
     this.#records = this.#loadAll();
+    this.#revision++;
     return [...this.#records.values()]
       .filter((record) => record.revokedAt !== null && before.get(record.id)?.revokedAt === null)
       .map((record) => record.id);
+  }
+
+  /** Changes whenever the in-memory view changes; lets callers cache what they derive from it. */
+  get revision(): number {
+    return this.#revision;
   }
 
   get(id: string): GrantRecord | undefined {
@@ -182,6 +189,7 @@ export class GrantStore {
     const row = this.#db.prepare('SELECT * FROM access_grants WHERE id = ?').get(id) as GrantRow | undefined;
     const approvals = this.#db.prepare('SELECT * FROM access_approvals WHERE grant_id = ? ORDER BY at, approver').all(id) as ApprovalRow[];
     if (row) this.#records.set(id, toRecord(row, approvals));
+    this.#revision++;
     // Our own write bumps nothing for us (data_version counts other connections' commits).
     this.#dataVersion = this.#db.pragma('data_version', { simple: true }) as number;
   }

@@ -91,6 +91,21 @@ export function grantState(record: GrantRecord, now: number): GrantState {
   return now < record.activeUntil ? 'active' : 'expired';
 }
 
+/** The decision's view of an approved, unrevoked grant; nothing for any other record. */
+function grantWindowOf(record: GrantRecord): GrantWindow[] {
+  if (record.activeFrom === null || record.activeUntil === null || record.revokedAt !== null || record.deniedAt !== null) return [];
+  return [
+    {
+      id: record.id,
+      subject: record.requester,
+      models: record.models,
+      endpoints: record.endpoints,
+      activeFrom: record.activeFrom,
+      activeUntil: record.activeUntil,
+    },
+  ];
+}
+
 function invalid(detail: string): GatewayError {
   return new GatewayError('access_request_invalid', { detail });
 }
@@ -120,6 +135,7 @@ export class JitAccess {
   readonly #onEvent: (event: AccessEvent) => void;
   readonly #newId: () => string;
   readonly #endedListeners = new Set<(ended: GrantEnded) => void>();
+  #windows: { revision: number; windows: GrantWindow[] } = { revision: -1, windows: [] };
 
   constructor(options: {
     store: GrantStore;
@@ -219,20 +235,11 @@ export class JitAccess {
    */
   grantWindows(): GrantWindow[] {
     this.#refresh();
-    return this.#store.list().flatMap((record) =>
-      record.activeFrom !== null && record.activeUntil !== null && record.revokedAt === null && record.deniedAt === null
-        ? [
-            {
-              id: record.id,
-              subject: record.requester,
-              models: record.models,
-              endpoints: record.endpoints,
-              activeFrom: record.activeFrom,
-              activeUntil: record.activeUntil,
-            },
-          ]
-        : [],
-    );
+    if (this.#windows.revision !== this.#store.revision) {
+      this.#windows = { revision: this.#store.revision, windows: this.#store.list().flatMap(grantWindowOf) };
+    }
+    const now = this.#clock.now();
+    return this.#windows.windows.filter((window) => window.activeUntil > now);
   }
 
   /**

@@ -106,13 +106,19 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
   const signers = options.witness ? [signer, options.witness] : [signer];
 
   const queue: Queued[] = [];
+  // Leaf hashes of entries this process committed and the tree has not absorbed yet: the tree
+  // extends from them without re-reading the store, unless other writers' entries are interleaved.
+  const ownLeafHashes = new Map<number, Buffer>();
   let flushing: Promise<void> | undefined;
   let closed = false;
 
   async function commitBatch(batch: Queued[]): Promise<void> {
     try {
       const start = await store.appendBatch(batch.map((q) => q.entry));
-      batch.forEach((q, i) => q.resolve({ index: start + i, id: q.entry.id }));
+      batch.forEach((q, i) => {
+        ownLeafHashes.set(start + i, leafHash(Buffer.from(q.entry.leaf, 'utf8')));
+        q.resolve({ index: start + i, id: q.entry.id });
+      });
     } catch (err) {
       logger.error({ err: (err as Error).message, entries: batch.length }, 'audit append failed');
       const failure = new AuditUnavailableError(err);
@@ -158,13 +164,22 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
 
   // Never sign a checkpoint inconsistent with an earlier one: the rebuilt tree must reproduce the
   // last signed root before anything new is signed.
+  function pushLeaf(hash: Buffer): void {
+    tree.push(hash);
+    if (last && tree.size === last.size && !tree.root().equals(last.rootHash)) {
+      throw new Error(`stored entries no longer match the checkpoint signed at size ${last.size}`);
+    }
+  }
+
   async function extendTree(size: number): Promise<void> {
-    await forEachEntry(store, tree.size, size, (e) => {
-      tree.push(leafHash(Buffer.from(e.leaf, 'utf8')));
-      if (last && tree.size === last.size && !tree.root().equals(last.rootHash)) {
-        throw new Error(`stored entries no longer match the checkpoint signed at size ${last.size}`);
-      }
-    });
+    let allOwn = true;
+    for (let i = tree.size; i < size && allOwn; i += 1) allOwn = ownLeafHashes.has(i);
+    if (allOwn) {
+      for (let i = tree.size; i < size; i += 1) pushLeaf(ownLeafHashes.get(i) as Buffer);
+    } else {
+      await forEachEntry(store, tree.size, size, (e) => pushLeaf(leafHash(Buffer.from(e.leaf, 'utf8'))));
+    }
+    for (const index of ownLeafHashes.keys()) if (index < size) ownLeafHashes.delete(index);
   }
 
   async function signAndStore(size: number, timeMs: number): Promise<StoredCheckpoint> {

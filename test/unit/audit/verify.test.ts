@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { Command } from 'commander';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   auditPaths,
   leafHash,
@@ -15,7 +15,8 @@ import {
   type AuditStore,
 } from '../../../control-plane/src/audit/index.ts';
 import { FakeClock } from '../../../control-plane/src/clock/index.ts';
-import { loadConfig, PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
+import { registerAuditCommands } from '../../../control-plane/src/cli/commands/audit.ts';
+import { loadConfig } from '../../../control-plane/src/config/index.ts';
 import { generateKeyStrings, parseNote, parseSignerKey, parseVerifierKey } from '../../../control-plane/src/signing/index.ts';
 import { requestReceived } from '../../fixtures/audit/events.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
@@ -30,7 +31,7 @@ afterEach(() => {
  * A log of 10 request events with a checkpoint signed after every append (so verification can
  * name the exact entry), written through the configured path under a temporary EMBGUARD_HOME.
  */
-async function buildLog(): Promise<{ home: string; env: NodeJS.ProcessEnv; db: string; ids: string[]; exportDir: string }> {
+async function buildLog(): Promise<{ home: string; env: Record<string, string>; db: string; ids: string[]; exportDir: string }> {
   const tmp = makeTempDir();
   cleanups.push(tmp.cleanup);
   const exportDir = path.join(tmp.dir, 'worm');
@@ -151,19 +152,34 @@ describe('audit verify detects tampering', () => {
 });
 
 describe('embguard audit CLI', () => {
-  const cli = (args: string[], env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'control-plane/bin/embguard.js'), 'audit', ...args], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    });
+  /** Runs `embguard audit …` in-process against the given environment, capturing its output. */
+  async function cli(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => out.push(String(chunk)) > 0);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => err.push(String(chunk)) > 0);
+    const program = new Command('embguard').exitOverride();
+    registerAuditCommands(program);
+    process.exitCode = undefined;
+    try {
+      await program.parseAsync(['node', 'embguard', 'audit', ...args]);
+      return { status: typeof process.exitCode === 'number' ? process.exitCode : 0, stdout: out.join(''), stderr: err.join('') };
+    } finally {
+      process.exitCode = undefined;
+      stdout.mockRestore();
+      stderr.mockRestore();
+      vi.unstubAllEnvs();
+    }
+  }
 
   it('verify prints N/N entries valid, and exits 1 naming the first bad entry', async () => {
     const { env, db } = await buildLog();
-    const good = cli(['verify'], env);
+    const good = await cli(['verify'], env);
     expect(good.status).toBe(0);
     expect(good.stdout).toContain(`${ENTRIES}/${ENTRIES} entries valid`);
     tamper(db, "UPDATE entries SET leaf = replace(leaf, 'user-4', 'user-5') WHERE idx = 4");
-    const bad = cli(['verify'], env);
+    const bad = await cli(['verify'], env);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain(`4/${ENTRIES} entries valid`);
     expect(bad.stderr).toMatch(/entries 4\.\.\d+ do not match checkpoint/);
@@ -171,11 +187,11 @@ describe('embguard audit CLI', () => {
 
   it('tail filters by type and proof prints a tlog-proof', async () => {
     const { env, ids } = await buildLog();
-    const tail = cli(['tail', '--type', 'request.received', '-n', '3'], env);
+    const tail = await cli(['tail', '--type', 'request.received', '-n', '3'], env);
     expect(tail.status).toBe(0);
     const lines = tail.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
     expect(lines.map((l) => l.id)).toEqual(ids.slice(-3));
-    const proof = cli(['proof', ids[3] ?? ''], env);
+    const proof = await cli(['proof', ids[3] ?? ''], env);
     expect(proof.status).toBe(0);
     expect(proof.stdout).toMatch(/^c2sp\.org\/tlog-proof@v1\nindex 3\n/);
   });

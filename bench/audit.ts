@@ -1,0 +1,121 @@
+/**
+ * Audit log benchmark: durable appends/s with group commit and commit latency percentiles on
+ * SQLite and PostgreSQL, and `verifyStore` time over a 1M-entry log.
+ * Run: npm run bench:audit  (env: BENCH_APPENDS, BENCH_CONCURRENCY, BENCH_VERIFY_ENTRIES,
+ * EMBGUARD_BENCH_PG_URL to use an existing PostgreSQL instead of a throwaway cluster).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  openAuditLog,
+  openPostgresStore,
+  openSqliteStore,
+  verifyStore,
+  type AuditStore,
+  type PendingEntry,
+} from '../control-plane/src/audit/index.ts';
+import { canonicalJson } from '../control-plane/src/audit/index.ts';
+import { generateKeyStrings, parseSignerKey, parseVerifierKey } from '../control-plane/src/signing/index.ts';
+import { requestReceived } from '../test/fixtures/audit/events.ts';
+import { postgresBinDir, startPostgres } from '../test/helpers/postgres.ts';
+import { makeTempDir } from '../test/helpers/tmp.ts';
+
+const APPENDS = Number(process.env.BENCH_APPENDS ?? 100_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
+const VERIFY_ENTRIES = Number(process.env.BENCH_VERIFY_ENTRIES ?? 1_000_000);
+const ORIGIN = 'embguard.bench/audit';
+const signer = parseSignerKey(generateKeyStrings(ORIGIN).skey);
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function benchAppends(label: string, store: AuditStore, appends = APPENDS, concurrency = CONCURRENCY): Promise<void> {
+  const log = openAuditLog({ store, signer, excerptKey: Buffer.alloc(32, 1), checkpointIntervalMs: 1000 });
+  const latencies: number[] = [];
+  let issued = 0;
+  const worker = async (): Promise<void> => {
+    while (issued < appends) {
+      const n = issued;
+      issued += 1;
+      const start = performance.now();
+      await log.append(requestReceived(n, n % 4 === 0));
+      latencies.push(performance.now() - start);
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  await log.close();
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `${label}: ${appends} durable appends, ${concurrency} in flight: ${Math.round(appends / seconds)} appends/s; ` +
+      `commit latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms, ` +
+      `max ${percentile(latencies, 100).toFixed(2)} ms`,
+  );
+}
+
+function fsyncMs(dir: string): number {
+  const file = path.join(dir, 'fsync-probe');
+  const fd = fs.openSync(file, 'w');
+  const start = performance.now();
+  for (let i = 0; i < 100; i += 1) {
+    fs.writeSync(fd, 'x'.repeat(4096));
+    fs.fsyncSync(fd);
+  }
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  return (performance.now() - start) / 100;
+}
+
+async function benchVerify(dir: string): Promise<void> {
+  const store = openSqliteStore(path.join(dir, 'verify.db'));
+  const template = requestReceived(0);
+  const fillStart = performance.now();
+  for (let from = 0; from < VERIFY_ENTRIES; from += 10_000) {
+    const batch: PendingEntry[] = [];
+    for (let i = from; i < Math.min(from + 10_000, VERIFY_ENTRIES); i += 1) {
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      batch.push({ id, type: template.type, leaf: canonicalJson({ ...template, v: 1, id, time: '2026-01-01T00:00:00.000Z' }) });
+    }
+    await store.appendBatch(batch);
+  }
+  const log = openAuditLog({ store, signer, excerptKey: Buffer.alloc(32, 1), checkpointIntervalMs: 0 });
+  await log.tick();
+  console.log(`filled ${VERIFY_ENTRIES} entries and signed a checkpoint in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`);
+  const start = performance.now();
+  const report = await verifyStore(store, { verifiers: [parseVerifierKey(signer.vkey)], origin: ORIGIN });
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`audit verify: ${report.validEntries}/${report.entries} entries valid in ${seconds.toFixed(1)} s (ok=${report.ok})`);
+  await log.close();
+}
+
+async function main(): Promise<void> {
+  console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}`);
+  const tmp = makeTempDir('embguard-bench-');
+  try {
+    console.log(`fsync of this disk: ${fsyncMs(tmp.dir).toFixed(2)} ms (the floor of any durable commit latency)`);
+    await benchAppends('SQLite, one writer (commit latency floor)', openSqliteStore(path.join(tmp.dir, 'one.db')), 2000, 1);
+    await benchAppends('SQLite (WAL, synchronous=FULL)', openSqliteStore(path.join(tmp.dir, 'audit.db')));
+    const pgUrl = process.env.EMBGUARD_BENCH_PG_URL;
+    if (pgUrl) {
+      await benchAppends('PostgreSQL', await openPostgresStore(pgUrl));
+    } else if (postgresBinDir()) {
+      const cluster = await startPostgres();
+      try {
+        await benchAppends('PostgreSQL (throwaway local cluster, fsync on)', await openPostgresStore(cluster.url));
+      } finally {
+        await cluster.stop();
+      }
+    } else {
+      console.log('PostgreSQL: skipped (no server binaries; set EMBGUARD_BENCH_PG_URL)');
+    }
+    await benchVerify(tmp.dir);
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+await main();

@@ -1,0 +1,252 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeClock } from '../../../control-plane/src/clock/index.ts';
+import { createGitHubClient } from '../../../control-plane/src/github/index.ts';
+import { silentLogger } from '../../../control-plane/src/log/index.ts';
+import { parseVerifierKey, signerFromSeed, signNote } from '../../../control-plane/src/signing/index.ts';
+import {
+  DirectorySnapshotStore,
+  PolicyInvalidError,
+  SnapshotLoader,
+  buildSnapshotFromGit,
+  diffSnapshots,
+  openSnapshot,
+  readManifestUnverified,
+  snapshotFileName,
+  type SnapshotUpdate,
+} from '../../../control-plane/src/snapshot/index.ts';
+import { makeTempDir } from '../../helpers/tmp.ts';
+import { startFakeGitHub, type FakeGitHub } from '../../helpers/fake-github.ts';
+import { OWNER, PR_NUMBER, REPO, review } from '../../fixtures/github/pull-request.ts';
+import { PolicyRepo } from '../../fixtures/policy/git-repo.ts';
+
+const signer = signerFromSeed('embguard-snapshot', crypto.randomBytes(32));
+const otherSigner = signerFromSeed('embguard-snapshot', crypto.randomBytes(32));
+const trusted = [parseVerifierKey(signer.vkey)];
+
+let tmp: { dir: string; cleanup: () => void };
+let repo: PolicyRepo;
+let store: DirectorySnapshotStore;
+let github: FakeGitHub;
+const clock = new FakeClock(Date.UTC(2026, 0, 2, 12));
+
+beforeEach(async () => {
+  tmp = makeTempDir('embguard-snapshot-');
+  fs.mkdirSync(path.join(tmp.dir, 'repo'));
+  repo = new PolicyRepo(path.join(tmp.dir, 'repo'));
+  store = new DirectorySnapshotStore(path.join(tmp.dir, 'snapshots'));
+  github = await startFakeGitHub();
+});
+afterEach(async () => {
+  await github.close();
+  tmp.cleanup();
+});
+
+function build(extra: { allowUnapproved?: boolean; withGitHub?: boolean; seq?: number } = {}) {
+  return buildSnapshotFromGit({
+    repo: repo.dir,
+    policyDir: 'policies',
+    store,
+    signers: [signer],
+    clock,
+    builder: 'test',
+    allowUnapproved: extra.allowUnapproved ?? false,
+    ...(extra.seq !== undefined ? { seq: extra.seq } : {}),
+    ...(extra.withGitHub === false ? {} : { github: { octokit: createGitHubClient({ baseUrl: github.url }), owner: OWNER, repo: REPO, ciRunId: '77' } }),
+  });
+}
+
+/** A reviewed change merged as a merge commit, with the PR and its reviews on the fake GitHub. */
+function mergeReviewedChange(reviews: (head: string, oldHead: string) => ReturnType<typeof review>[]): { mergeSha: string; headSha: string } {
+  const base = repo.git('rev-parse', 'HEAD');
+  repo.git('checkout', '-q', '-b', 'change');
+  repo.write('policies/gateway.yaml', repo.read('policies/gateway.yaml').replace('maxBatchInputs: 256', 'maxBatchInputs: 200'));
+  const oldHead = repo.commitAll('Lower the batch limit');
+  repo.write('policies/access.yaml', repo.read('policies/access.yaml').replace('Contractors only', 'Contractors only,'));
+  const headSha = repo.commitAll('Reword');
+  const mergeSha = repo.merge('change');
+  const s = github.state;
+  s.pulls.set(PR_NUMBER, {
+    number: PR_NUMBER, title: 'Lower batch limit', html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR_NUMBER}`, state: 'closed',
+    merged: true, merged_at: '2026-01-02T11:00:00Z', merge_commit_sha: mergeSha, user: { login: 'dev-dana', id: 8007 },
+    head: { sha: headSha, ref: 'change' }, base: { sha: base, ref: 'main' }, merged_by: { login: 'bob-platform', id: 12007 },
+  });
+  s.commitPulls.set(mergeSha, [PR_NUMBER]);
+  s.reviews.set(PR_NUMBER, reviews(headSha, oldHead));
+  s.files.set(PR_NUMBER, [
+    { filename: 'policies/gateway.yaml', status: 'modified', additions: 1, deletions: 1, changes: 2, sha: 'c'.repeat(40) },
+    { filename: 'policies/access.yaml', status: 'modified', additions: 1, deletions: 1, changes: 2, sha: 'd'.repeat(40) },
+  ]);
+  for (const login of ['alice-sec', 'bob-platform', 'carol-platform', 'dev-dana']) s.permissions.set(login, { permission: 'write', role_name: 'write' });
+  return { mergeSha, headSha };
+}
+
+function loader(updates: SnapshotUpdate[] = [], options: { allowUnapproved?: boolean } = {}) {
+  return new SnapshotLoader({ source: store, trustedKeys: trusted, logger: silentLogger(), onSnapshot: (u) => void updates.push(u), ...options });
+}
+
+describe('snapshot build', () => {
+  it('builds, signs and stores an approved snapshot with frozen review evidence', async () => {
+    const { mergeSha, headSha } = mergeReviewedChange((head, old) => [
+      review('carol-platform', 'APPROVED', old, '2026-01-02T09:00:00Z'),
+      review('dev-dana', 'APPROVED', head, '2026-01-02T09:10:00Z'),
+      review('alice-sec', 'APPROVED', head, '2026-01-02T09:20:00Z'),
+    ]);
+    const built = await build();
+    const { manifest } = built;
+    expect(manifest).toMatchObject({ seq: 1, revision: mergeSha, parent: null, approved: true, builtAt: '2026-01-02T12:00:00.000Z', builder: 'test' });
+    expect(manifest.approvals?.approvals.map((a) => a.login)).toEqual(['alice-sec']);
+    expect(manifest.approvals?.ignored.map((r) => r.reason).sort()).toEqual(['self_approval', 'stale']);
+    expect(manifest.approvals?.pullRequest).toMatchObject({ headSha, mergeSha });
+    expect(manifest.signers).toEqual([{ name: 'embguard-snapshot', keyId: expect.stringMatching(/^[0-9a-f]{8}$/), fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }]);
+    expect(built.version).toBe(`1-${manifest.sha256.slice(0, 12)}`);
+    expect(manifest.content.compiled.gateway.limits.maxBatchInputs).toBe(200);
+    expect(fs.statSync(built.file).mode & 0o777).toBe(0o444);
+    const verified = openSnapshot(path.basename(built.file), fs.readFileSync(built.file), { trustedKeys: trusted });
+    expect(verified.version).toBe(built.version);
+  });
+
+  it('fails when only stale and self approvals exist, unless marked unapproved for development', async () => {
+    mergeReviewedChange((head, old) => [review('alice-sec', 'APPROVED', old, '2026-01-02T09:00:00Z'), review('dev-dana', 'APPROVED', head, '2026-01-02T09:10:00Z')]);
+    await expect(build()).rejects.toThrow(/change approval rules not met: needs 1 approval\(s\), has 0/);
+    expect(await store.list()).toEqual([]);
+    const dev = await build({ allowUnapproved: true });
+    expect(dev.manifest.approved).toBe(false);
+    expect(dev.manifest.approvals?.satisfied).toBe(false);
+  });
+
+  it('refuses a direct push (no pull request) unless in development mode', async () => {
+    repo.write('policies/gateway.yaml', repo.read('policies/gateway.yaml').replace('maxBatchInputs: 256', 'maxBatchInputs: 100'));
+    repo.commitAll('Pushed straight to main');
+    await expect(build()).rejects.toThrow(/not merged through a pull request/);
+    const dev = await build({ allowUnapproved: true });
+    expect(dev.manifest).toMatchObject({ approved: false, approvals: null });
+  });
+
+  it('refuses invalid policy with file:line:col from the committed files', async () => {
+    repo.write('policies/access.yaml', repo.read('policies/access.yaml').replace('effect: deny', 'effect: forbid'));
+    repo.commitAll('Break it');
+    const err = await build({ allowUnapproved: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PolicyInvalidError);
+    expect((err as PolicyInvalidError).problems.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(['policies/access.yaml:29:15']);
+  });
+
+  it('keeps seq monotonic, chains parents and never overwrites a file', async () => {
+    const first = await build({ allowUnapproved: true, withGitHub: false });
+    const second = await build({ allowUnapproved: true, withGitHub: false });
+    expect(second.manifest).toMatchObject({ seq: 2, parent: first.manifest.sha256 });
+    await expect(build({ allowUnapproved: true, withGitHub: false, seq: 2 })).rejects.toThrow(/seq 2 does not go forward: the store's newest snapshot is seq 2/);
+    await expect(store.write(path.basename(first.file), Buffer.from('x'))).rejects.toThrow(/never overwritten/);
+    const diff = diffSnapshots(first.manifest, second.manifest);
+    expect(diff).toMatchObject({ documents: { added: [], removed: [], changed: [] }, compiled: [] });
+  });
+});
+
+describe('SnapshotLoader', () => {
+  async function twoSnapshots() {
+    const first = await build({ allowUnapproved: true, withGitHub: false });
+    repo.write('policies/gateway.yaml', repo.read('policies/gateway.yaml').replace('maxBatchInputs: 256', 'maxBatchInputs: 100'));
+    repo.commitAll('Lower limit');
+    const second = await build({ allowUnapproved: true, withGitHub: false });
+    return { first, second };
+  }
+
+  it('loads the newest snapshot and notifies with <seq>-<hash12>', async () => {
+    const { second } = await twoSnapshots();
+    const updates: SnapshotUpdate[] = [];
+    const outcome = await loader(updates, { allowUnapproved: true }).reload();
+    expect(outcome.status).toBe('loaded');
+    expect(updates.map((u) => u.version)).toEqual([second.version]);
+    expect(updates[0]!.compiled.gateway.limits.maxBatchInputs).toBe(100);
+  });
+
+  it('refuses unapproved snapshots outside development mode', async () => {
+    await build({ allowUnapproved: true, withGitHub: false });
+    const outcome = await loader().reload();
+    expect(outcome).toMatchObject({ status: 'rejected', current: undefined });
+    expect(outcome.rejected.map((e) => e.reason)).toEqual(['unapproved']);
+  });
+
+  it('keeps the last good snapshot when a newer file is tampered, truncated, unsigned or foreign', async () => {
+    const { first, second } = await twoSnapshots();
+    fs.rmSync(second.file, { force: true });
+    const updates: SnapshotUpdate[] = [];
+    const l = loader(updates, { allowUnapproved: true });
+    await l.reload();
+    expect(l.current()?.version).toBe(first.version);
+
+    const good = fs.readFileSync(first.file, 'utf8');
+    const write = (seq: number, text: string): string => {
+      const name = snapshotFileName(seq, second.manifest.sha256);
+      fs.writeFileSync(path.join(store.location, name), text);
+      return name;
+    };
+    const cases: [string, string][] = [
+      [write(2, good.replace('"maxBatchInputs":256', '"maxBatchInputs":999')), 'bad_signature'],
+      [write(3, good.slice(0, good.length - 20)), 'malformed'],
+      [write(4, good.slice(0, good.indexOf('\n') + 1)), 'unsigned'],
+      [write(5, signNote(good.slice(0, good.indexOf('\n') + 1), [otherSigner])), 'untrusted_signer'],
+    ];
+    const outcome = await l.reload();
+    expect(outcome.status).toBe('rejected');
+    expect(outcome.rejected.map((e) => [e.file, e.reason])).toEqual([...cases].reverse());
+    expect(outcome.rejected[0]!.message).toContain(cases[3]![0]);
+    expect(l.current()?.version).toBe(first.version);
+    expect(updates).toHaveLength(1);
+  });
+
+  it('refuses a replayed older snapshot and an unknown apiVersion', async () => {
+    const { first, second } = await twoSnapshots();
+    const l = loader([], { allowUnapproved: true });
+    await l.reload();
+    expect(l.current()?.seq).toBe(2);
+    // The seq-1 snapshot copied in under a newer name: the signature is valid, the seq is not.
+    fs.copyFileSync(first.file, path.join(store.location, snapshotFileName(3, first.manifest.sha256)));
+    const replay = await l.reload();
+    expect(replay.rejected.map((e) => e.reason)).toEqual(['replay']);
+    const text = fs.readFileSync(second.file, 'utf8');
+    const body = text.slice(0, text.indexOf('\n') + 1).replace('"apiVersion":"embguard.io/snapshot/v1"', '"apiVersion":"embguard.io/snapshot/v9"');
+    fs.writeFileSync(path.join(store.location, snapshotFileName(4, second.manifest.sha256)), signNote(body, [signer]));
+    const unknown = await l.reload();
+    expect(unknown.rejected.map((e) => e.reason)).toContain('unknown_api_version');
+    expect(l.current()?.version).toBe(second.version);
+  });
+
+  it('keeps the previous snapshot when applying the new one fails', async () => {
+    const { first } = await twoSnapshots();
+    fs.rmSync(path.join(store.location, (await store.list())[1]!));
+    let fail = false;
+    const l = new SnapshotLoader({
+      source: store, trustedKeys: trusted, allowUnapproved: true, logger: silentLogger(),
+      onSnapshot: () => { if (fail) throw new Error('xDS push failed'); },
+    });
+    await l.reload();
+    fail = true;
+    await build({ allowUnapproved: true, withGitHub: false, seq: 5 });
+    const outcome = await l.reload();
+    expect(outcome.rejected.map((e) => e.reason)).toEqual(['not_applied']);
+    expect(l.current()?.version).toBe(first.version);
+  });
+
+  it('picks up a new snapshot written to the watched directory', async () => {
+    await build({ allowUnapproved: true, withGitHub: false });
+    const updates: SnapshotUpdate[] = [];
+    const l = loader(updates, { allowUnapproved: true });
+    await l.reload();
+    const stop = l.watch();
+    try {
+      const next = await build({ allowUnapproved: true, withGitHub: false });
+      await vi.waitFor(() => expect(l.current()?.version).toBe(next.version), { timeout: 5000 });
+    } finally {
+      stop();
+    }
+  });
+
+  it('lists manifests without keys for auditors', async () => {
+    const { second } = await twoSnapshots();
+    const names = await store.list();
+    expect(readManifestUnverified(names[1]!, await store.read(names[1]!)).sha256).toBe(second.manifest.sha256);
+  });
+});

@@ -14,15 +14,38 @@ import type { JwtAuthnResources } from '../../../control-plane/src/identity/inde
 export function writeStaticBootstrap(
   dir: string,
   jwt: JwtAuthnResources,
-  ports: { listener: number; admin: number },
+  ports: { listener: number; admin: number; echoUpstream?: number },
 ): string {
   const definition = protoLoader.loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', ...PROTO_FILES], LOADER_OPTIONS);
   const bootstrapType = definition['envoy.config.bootstrap.v3.Bootstrap'] as protoLoader.MessageTypeDefinition<object, object>;
   const socket = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
+  // `/echo` goes to a real upstream and tells it the subject jwt_authn left in dynamic metadata,
+  // so a test sees both what the upstream receives and that `payload_in_metadata` is populated.
+  const echoRoutes = ports.echoUpstream
+    ? [
+        {
+          match: { prefix: '/echo' },
+          route: { cluster: 'echo' },
+          request_headers_to_add: [
+            { header: { key: 'x-verified-sub', value: '%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:jwt_payload:sub)%' } },
+          ],
+        },
+      ]
+    : [];
+  const echoClusters = ports.echoUpstream
+    ? [
+        {
+          name: 'echo',
+          type: 'STATIC',
+          connect_timeout: { seconds: 2 },
+          load_assignment: { cluster_name: 'echo', endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(ports.echoUpstream) } }] }] },
+        },
+      ]
+    : [];
   const bootstrap = {
     admin: { address: socket(ports.admin) },
     static_resources: {
-      clusters: jwt.clusters,
+      clusters: [...jwt.clusters, ...echoClusters],
       listeners: [
         {
           name: 'jwt_test',
@@ -41,7 +64,10 @@ export function writeStaticBootstrap(
                         {
                           name: 'all',
                           domains: ['*'],
-                          routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'passed' } } }],
+                          routes: [
+                            ...echoRoutes,
+                            { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'passed' } } },
+                          ],
                         },
                       ],
                     },

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base64url, generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose';
 import {
@@ -25,6 +27,8 @@ describe.skipIf(!bin && process.env.CI !== 'true')('jwt_authn in real Envoy reje
   let listener: number;
   let signingKey: CryptoKey | Uint8Array;
   let kid: string;
+  let echo: http.Server;
+  const seenByUpstream: http.IncomingHttpHeaders[] = [];
 
   const now = () => Math.floor(Date.now() / 1000);
   const claims = (overrides: JWTPayload = {}): JWTPayload => ({
@@ -49,17 +53,23 @@ describe.skipIf(!bin && process.env.CI !== 'true')('jwt_authn in real Envoy reje
     const keys = await loadOrCreateDemoIssuerKeys(tmp.dir);
     signingKey = (await importJWK(keys.signingKey, 'ES256')) as CryptoKey;
     kid = keys.signingKey.kid;
+    echo = http.createServer((req, res) => {
+      seenByUpstream.push(req.headers);
+      res.end('upstream');
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
     listener = await freePort();
     const admin = await freePort();
     const jwt = buildJwtAuthn([
       { name: 'demo', issuer: issuer.issuer, audiences: [issuer.audience], jwks: { uri: issuer.jwksUri } },
     ]);
-    envoy = await startStaticEnvoy(bin as string, writeStaticBootstrap(tmp.dir, jwt, { listener, admin }), admin);
+    envoy = await startStaticEnvoy(bin as string, writeStaticBootstrap(tmp.dir, jwt, { listener, admin, echoUpstream: (echo.address() as AddressInfo).port }), admin);
   }, 30_000);
 
   afterAll(async () => {
     await envoy?.stop();
     await issuer?.close();
+    await new Promise((resolve) => echo?.close(resolve));
     tmp.cleanup();
   });
 
@@ -67,6 +77,17 @@ describe.skipIf(!bin && process.env.CI !== 'true')('jwt_authn in real Envoy reje
     const response = await call(bearer(await issuer.mintToken({ sub: 'alice', groups: ['ml-engineers'] })));
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('passed');
+  });
+
+  it('strips the token before the upstream and leaves the verified claims in jwt_authn metadata', async () => {
+    const token = await issuer.mintToken({ sub: 'alice', groups: ['ml-engineers'] });
+    const response = await call(bearer(token), '/echo');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('upstream');
+    const headers = seenByUpstream.at(-1);
+    expect(headers?.authorization).toBeUndefined();
+    expect(JSON.stringify(headers)).not.toContain(token.split('.')[2]);
+    expect(headers?.['x-verified-sub']).toBe('alice');
   });
 
   it('passes a token we sign with the issuer key (the attack harness itself is sound)', async () => {

@@ -3,21 +3,19 @@ import { startApiServer, type ApiRoute, type ApiServer } from './api/index.ts';
 import type { Clock } from './clock/index.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './log/index.ts';
-import {
-  openJsonlRecorder,
-  startProcessor,
-  SwappablePolicy,
-  type ExchangeRecorder,
-  type ProcessorServer,
-} from './processor/index.ts';
+import { openConfiguredAuditLog, type AuditLog } from './audit/index.ts';
+import { startProcessor, SwappablePolicy, type ProcessorServer } from './processor/index.ts';
+import type { SecretSources } from './secrets/index.ts';
 import { toRuntimePolicy, toXdsSnapshot, type ActiveSnapshot, type DataPathPorts } from './runtime/index.ts';
 import { startXdsServer, xdsApiRoutes, type XdsEventListener, type XdsServer } from './xds/index.ts';
 
 export interface AppDeps {
   logger: Logger;
   clock: Clock;
-  /** Where exchanges are recorded; a JSON-lines file under `home` when omitted. */
-  recorder?: ExchangeRecorder;
+  /** The audit log; the configured one (SQLite under `home` by default) when omitted. */
+  audit?: AuditLog;
+  /** Extra environment for `env:` secret references (the demo's generated tokenization key). */
+  secretEnv?: Readonly<Record<string, string>>;
   /** Extra control-plane API routes (access requests, approvals). */
   apiRoutes?: readonly ApiRoute[];
   /** Clients connect here instead of the policy's listener address (tests use free ports). */
@@ -26,6 +24,7 @@ export interface AppDeps {
 
 /** The control plane and processor of one embguard instance; Envoy runs beside it. */
 export interface App {
+  readonly audit: AuditLog;
   readonly xds: XdsServer;
   readonly processor: ProcessorServer;
   readonly api: ApiServer;
@@ -43,13 +42,14 @@ export interface App {
 /** Starts xDS server, processor and control-plane API on loopback. Envoy is started by the caller. */
 export async function start(config: Readonly<Config>, deps: AppDeps): Promise<App> {
   const logger = deps.logger;
-  const recorder = deps.recorder ?? (await openJsonlRecorder(path.join(config.home, 'exchanges.jsonl')));
+  const audit = deps.audit ?? (await openConfiguredAuditLog(config, { clock: deps.clock, logger }));
+  const secrets: SecretSources = { env: { ...config.secretEnv, ...deps.secretEnv }, baseDir: config.policyDir };
   const policy = new SwappablePolicy();
   const processor = await startProcessor({
     host: config.host,
     port: config.ports.processor,
     policy,
-    recorder,
+    recorder: audit,
     clock: deps.clock,
     logger,
   });
@@ -77,13 +77,14 @@ export async function start(config: Readonly<Config>, deps: AppDeps): Promise<Ap
   let active: ActiveSnapshot | undefined;
 
   return {
+    audit,
     xds,
     processor,
     api,
     active: () => active,
     activate(snapshot) {
       const resources = toXdsSnapshot(snapshot, ports);
-      policy.replace(toRuntimePolicy(snapshot));
+      policy.replace(toRuntimePolicy(snapshot, secrets));
       xds.setSnapshot(resources);
       active = snapshot;
       logger.info({ version: snapshot.ref.version }, 'policy snapshot activated');
@@ -93,7 +94,7 @@ export async function start(config: Readonly<Config>, deps: AppDeps): Promise<Ap
       await api.close();
       await xds.close();
       await processor.close();
-      await recorder.close();
+      await audit.close();
     },
   };
 }

@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import { start, type App } from '../../control-plane/src/app.ts';
 import { systemClock } from '../../control-plane/src/clock/index.ts';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../control-plane/src/config/index.ts';
-import { startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
+import { demoSecretEnv, startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
 import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
@@ -90,7 +90,12 @@ export async function startStack(options: { logger?: Logger } = {}): Promise<Sta
       { EMBGUARD_HOME: home },
       { ports: { listener: listenerPort, envoyAdmin: adminPort, xds: 0, processor: 0, api: 0, demoUpstream: upstream.port, demoIssuer: issuer.port } },
     );
-    const app = await start(config, { logger, clock: systemClock, listener: { host: '127.0.0.1', port: listenerPort } });
+    const app = await start(config, {
+      logger,
+      clock: systemClock,
+      listener: { host: '127.0.0.1', port: listenerPort },
+      secretEnv: demoSecretEnv(home, {}),
+    });
     stoppers.push(() => app.stop());
     const envoy = launchEnvoy({
       bin: ENVOY_BIN,

@@ -114,6 +114,7 @@ describe.skipIf(!envoyAvailable())('spine: openai client → Envoy → processor
       const dump = JSON.stringify(await stack.envoy.configDump());
       expect(dump).toContain(`"version_info":"${snapshot.ref.version}"`);
     } finally {
+      await stack.activate(compilePolicy(demoPolicyDocuments(stack.upstream.url, stack.issuer)), 3);
       await other.close();
     }
   });

@@ -37,6 +37,24 @@ export interface Config {
   logPretty: boolean;
   /** Tamper-evident audit log settings. */
   audit: AuditConfig;
+  /**
+   * The environment as read at start, for `env:` secret references (tokenization key, upstream
+   * credentials). Never logged or serialised.
+   */
+  secretEnv: Readonly<Record<string, string | undefined>>;
+  /** Policy snapshots: the store, the pinned verifier keys, and whether unapproved ones are accepted. */
+  snapshots: SnapshotConfig;
+  /** The CI the CLI runs in, for annotations and job summaries. */
+  ci: { githubActions: boolean; stepSummaryFile: string | undefined };
+}
+
+export interface SnapshotConfig {
+  /** A directory (default `<home>/snapshots`) or an http(s) URL; from `EMBGUARD_SNAPSHOT_SOURCE`. */
+  source: string;
+  /** File of pinned verifier keys, one per line; from `EMBGUARD_SNAPSHOT_TRUSTED_KEYS` (default `<home>/keys/snapshot-signing.pub`). */
+  trustedKeysFile: string;
+  /** Development mode: accept snapshots built with `--dev-unapproved` (`EMBGUARD_SNAPSHOT_DEV=1`). */
+  allowUnapproved: boolean;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +82,16 @@ export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../../..');
 /** The Envoy binary the project installs into its virtualenv (`envoy/install.sh`). */
 export const PROJECT_ENVOY_BIN = path.join(PROJECT_ROOT, '.venv', 'bin', 'envoy');
 
+function snapshotConfig(env: NodeJS.ProcessEnv): SnapshotConfig {
+  const home = path.resolve(env.EMBGUARD_HOME || '.embguard');
+  const source = env.EMBGUARD_SNAPSHOT_SOURCE || path.join(home, 'snapshots');
+  return {
+    source: /^https?:\/\//.test(source) ? source : path.resolve(source),
+    trustedKeysFile: path.resolve(env.EMBGUARD_SNAPSHOT_TRUSTED_KEYS || path.join(home, 'keys', 'snapshot-signing.pub')),
+    allowUnapproved: env.EMBGUARD_SNAPSHOT_DEV === '1',
+  };
+}
+
 /**
  * Reads configuration from the environment (and explicit overrides), collecting every problem
  * before failing so a user fixes them all in one go.
@@ -89,7 +117,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     policyDir: path.resolve(env.EMBGUARD_POLICY_DIR || path.join(PROJECT_ROOT, 'policies')),
     logLevel: env.EMBGUARD_LOG_LEVEL || 'info',
     logPretty: env.EMBGUARD_LOG_PRETTY === '1',
+    secretEnv: Object.freeze({ ...env }),
     audit: parseAuditConfig(env, problems),
+    snapshots: snapshotConfig(env),
+    ci: { githubActions: env.GITHUB_ACTIONS === 'true', stepSummaryFile: env.GITHUB_STEP_SUMMARY || undefined },
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,3 +1,6 @@
+import type { AccessRule } from '../access/index.ts';
+import type { IdentityProviderSettings } from '../identity/index.ts';
+import type { MaskingEngine } from '../masking/index.ts';
 import type { RequestLimits } from './request.ts';
 import type { SnapshotRef } from './record.ts';
 
@@ -10,6 +13,11 @@ export interface RuntimePolicy {
   readonly limits: RequestLimits;
   /** Models the gateway serves; a request for another is refused before it goes upstream. */
   readonly models: ReadonlySet<string>;
+  /** Issuers whose tokens jwt_authn verified, with the claim names that give subject, groups and client. */
+  readonly identityProviders: readonly Pick<IdentityProviderSettings, 'issuer' | 'claims'>[];
+  readonly accessRules: readonly AccessRule[];
+  /** Compiled once per snapshot: regexes and scopes are ready before the first request. */
+  readonly masking: MaskingEngine;
 }
 
 /** The policy in force right now; `undefined` until a valid snapshot was loaded (fail closed). */

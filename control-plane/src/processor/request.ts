@@ -122,10 +122,14 @@ export function parseEmbeddingsRequest(body: Buffer, limits: RequestLimits): Emb
  * The body the upstream receives: always re-serialised from the validated request, so the
  * upstream's JSON parser can never see something ours did not (duplicate keys, odd number forms).
  */
-export function serializeEmbeddingsRequest(request: EmbeddingsRequest, input: EmbeddingInput = request.input): Buffer {
+export function serializeEmbeddingsRequest(
+  request: EmbeddingsRequest,
+  input: EmbeddingInput = request.input,
+  user: string | undefined = request.user,
+): Buffer {
   const body: Record<string, unknown> = { model: request.model, input };
   if (request.encodingFormat !== undefined) body.encoding_format = request.encodingFormat;
   if (request.dimensions !== undefined) body.dimensions = request.dimensions;
-  if (request.user !== undefined) body.user = request.user;
+  if (user !== undefined) body.user = user;
   return Buffer.from(JSON.stringify(body), 'utf8');
 }

@@ -8,6 +8,7 @@ import { Exchange } from './exchange.ts';
 import type { ProcessingRequest, ProcessingResponse } from './messages.ts';
 import type { PolicySource } from './policy.ts';
 import type { ExchangeRecorder } from './record.ts';
+import type { GrantWindow } from '../access/index.ts';
 
 /**
  * gRPC message size limit of the processor. Envoy sends a BUFFERED body as one message, so this
@@ -21,6 +22,8 @@ export interface ProcessorOptions {
   port: number;
   policy: PolicySource;
   recorder: ExchangeRecorder;
+  /** Time-bound grants active now; none when omitted. */
+  grants?: () => readonly GrantWindow[];
   clock: Clock;
   logger: Logger;
   newRequestId?: () => string;
@@ -76,6 +79,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Process
     new Exchange({
       policy: options.policy,
       recorder: options.recorder,
+      grants: options.grants ?? (() => []),
       clock: options.clock,
       logger,
       newRequestId: options.newRequestId ?? randomUUID,

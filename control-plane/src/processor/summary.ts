@@ -1,7 +1,7 @@
-import type { ResponseSummary } from './record.ts';
+import type { AuditUpstream } from '../audit/index.ts';
 
-/** The processor reads at most this much of a response to summarise it; the rest streams past. */
-export const SUMMARY_READ_LIMIT_BYTES = 4 * 1024 * 1024;
+/** A summary of an embeddings response for the audit record: never the vectors themselves. */
+export type ResponseSummary = NonNullable<AuditUpstream['response']>;
 
 interface EmbeddingsResponseShape {
   data?: { embedding?: unknown }[];
@@ -11,7 +11,7 @@ interface EmbeddingsResponseShape {
 function dimensionsOf(embedding: unknown): number | undefined {
   if (Array.isArray(embedding)) return embedding.length;
   // base64: little-endian float32s.
-  if (typeof embedding === 'string') return Math.floor((embedding.length * 3) / 4 / 4);
+  if (typeof embedding === 'string') return Math.floor(Buffer.byteLength(embedding, 'base64') / 4);
   return undefined;
 }
 
@@ -19,40 +19,20 @@ function numberOrUndefined(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** Collects the body of one response, up to the read limit, and summarises it at the end. */
-export class ResponseSummarizer {
-  #chunks: Buffer[] = [];
-  #kept = 0;
-  #bytes = 0;
-
-  add(chunk: Buffer): void {
-    this.#bytes += chunk.length;
-    if (this.#kept + chunk.length <= SUMMARY_READ_LIMIT_BYTES) {
-      this.#chunks.push(chunk);
-      this.#kept += chunk.length;
-    }
+/** Reads count, dimensions and usage from an OpenAI embeddings response body; `{}` if it is not one. */
+export function summarizeResponse(body: Buffer): ResponseSummary {
+  let parsed: EmbeddingsResponseShape;
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as EmbeddingsResponseShape;
+  } catch {
+    return {};
   }
-
-  get truncated(): boolean {
-    return this.#bytes > this.#kept;
-  }
-
-  summary(): ResponseSummary {
-    if (this.truncated) return { bytes: this.#bytes, truncated: true };
-    let parsed: EmbeddingsResponseShape;
-    try {
-      parsed = JSON.parse(Buffer.concat(this.#chunks).toString('utf8')) as EmbeddingsResponseShape;
-    } catch {
-      return { bytes: this.#bytes, truncated: false };
-    }
-    const data = Array.isArray(parsed?.data) ? parsed.data : undefined;
-    return {
-      bytes: this.#bytes,
-      truncated: false,
-      count: data?.length,
-      dimensions: data && data.length > 0 ? dimensionsOf(data[0]?.embedding) : undefined,
-      promptTokens: numberOrUndefined(parsed?.usage?.prompt_tokens),
-      totalTokens: numberOrUndefined(parsed?.usage?.total_tokens),
-    };
-  }
+  const data = Array.isArray(parsed?.data) ? parsed.data : undefined;
+  const promptTokens = numberOrUndefined(parsed?.usage?.prompt_tokens);
+  const totalTokens = numberOrUndefined(parsed?.usage?.total_tokens);
+  return {
+    ...(data ? { count: data.length } : {}),
+    ...(data && data.length > 0 && dimensionsOf(data[0]?.embedding) !== undefined ? { dimensions: dimensionsOf(data[0]?.embedding) } : {}),
+    ...(promptTokens !== undefined || totalTokens !== undefined ? { usage: { promptTokens, totalTokens } } : {}),
+  };
 }

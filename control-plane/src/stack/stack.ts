@@ -2,7 +2,7 @@ import path from 'node:path';
 import { start, type App } from '../app.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
-import { startDemoUpstream, type DemoUpstream } from '../demo/index.ts';
+import { demoSecretEnv, startDemoUpstream, type DemoUpstream } from '../demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../envoy/index.ts';
 import { startDemoIssuer, type DemoIssuer } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -57,7 +57,8 @@ export async function startStack(config: Readonly<Config>, options: StackOptions
     progress('loading the policy snapshot');
     const snapshot = await options.loadSnapshot();
     progress(`starting the control plane (xDS :${config.ports.xds}, processor :${config.ports.processor}, API :${config.ports.api})`);
-    const app = await start(config, { logger, clock: options.clock });
+    const secretEnv = options.demo ? demoSecretEnv(config.home, config.secretEnv) : {};
+    const app = await start(config, { logger, clock: options.clock, secretEnv });
     stoppers.push(() => app.stop());
     app.activate(snapshot);
     progress(`starting Envoy (${config.envoyBin})`);

@@ -25,4 +25,5 @@ rm -rf "$out"
   envoy/extensions/http/injected_credentials/generic/v3/generic.proto \
   envoy/extensions/transport_sockets/tls/v3/tls.proto \
   envoy/extensions/upstreams/http/v3/http_protocol_options.proto \
-  envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto
+  envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto \
+  envoy/extensions/access_loggers/filters/cel/v3/cel.proto

@@ -6,6 +6,7 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerMaskCommands } from './commands/mask.ts';
 import { registerUpCommand } from './commands/up.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerXdsCommands } from './commands/xds.ts';
 
 /**
  * Builds the `embguard` command tree. Each command group lives in `commands/<group>.ts` and only
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerMaskCommands(program);
   registerAccessCommands(program);
   registerTokenCommands(program);
+  registerXdsCommands(program);
   return program;
 }
 

@@ -34,6 +34,7 @@ export const PROTO_FILES: readonly string[] = [
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto',
+  'envoy/extensions/access_loggers/filters/cel/v3/cel.proto',
 ];
 
 /** The loader options our generated types assume (see control-plane/scripts/generate-proto-types.sh). */

@@ -17,3 +17,4 @@ export { readStatusFile, isStatusDocument, type NodeStatus, type TypeStatus, typ
 export { xdsApiRoutes, XDS_STATUS_PATH } from './api.ts';
 export { TYPE_URLS, PUSH_ORDER, type ResourceKind, type TypeUrl } from './type-urls.ts';
 export * from './resources/index.ts';
+export { loadXdsStatus, formatStatusTable, xdsStatusFile, type LoadedXdsStatus } from './status-view.ts';

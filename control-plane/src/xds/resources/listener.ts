@@ -65,19 +65,32 @@ function jsonMapper(filter: ResponseMapper['filter'], code: ErrorCode, keepStatu
   };
 }
 
+/** A filter on Envoy's request attributes (CEL), e.g. the response code details. */
+function celFilter(expression: string): ResponseMapper['filter'] {
+  return {
+    extension_filter: {
+      name: 'envoy.access_loggers.extension_filters.cel',
+      typed_config: typed('envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', { expression }),
+    },
+  };
+}
+
 function statusIs(code: number): ResponseMapper['filter'] {
   return { status_code_filter: { comparison: { op: 'EQ', value: { default_value: code, runtime_key: `embguard.local_reply.${code}` } } } };
 }
 
 /**
- * Envoy's own error replies (codec errors, body too large, upstream down or slow) become JSON in
- * the OpenAI error shape. Keyed on response flags or status codes Envoy alone produces, so the
- * processor's ImmediateResponses, already JSON, pass untouched — except 413, which both may send
- * and which maps to the same catalog error.
+ * Envoy's own error replies (processor unreachable or failing, codec errors, body too large,
+ * upstream down or slow) become JSON in the OpenAI error shape. Keyed on response code details or
+ * flags only Envoy produces, so the processor's ImmediateResponses, already JSON, pass untouched —
+ * except 413, which both may send and which maps to the same catalog error. First match wins.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/local_reply
  */
 function localReplyMappers(): ResponseMapper[] {
   return [
+    // ext_proc's own failures (fail closed: connect error, stream error, message timeout) carry
+    // details `ext_proc_error_…` and an empty text/plain 500 otherwise.
+    jsonMapper(celFilter("response.code_details.startsWith('ext_proc_error')"), 'processor_unavailable', false),
     jsonMapper({ response_flag_filter: { flags: ['DPE'] } }, 'invalid_request', true),
     jsonMapper(statusIs(413), 'body_too_large', true),
     jsonMapper({ response_flag_filter: { flags: ['UH', 'UF', 'URX', 'UC', 'UO', 'NR'] } }, 'upstream_unavailable', false),

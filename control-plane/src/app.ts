@@ -3,7 +3,7 @@ import { startApiServer, type ApiRoute, type ApiServer } from './api/index.ts';
 import type { Clock } from './clock/index.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './log/index.ts';
-import { openConfiguredAuditLog, type AuditLog } from './audit/index.ts';
+import { openConfiguredAuditLog, type AuditEventInput, type AuditLog } from './audit/index.ts';
 import { startProcessor, SwappablePolicy, type ProcessorServer } from './processor/index.ts';
 import type { SecretSources } from './secrets/index.ts';
 import { toRuntimePolicy, toXdsSnapshot, type ActiveSnapshot, type DataPathPorts } from './runtime/index.ts';
@@ -75,6 +75,22 @@ export async function start(config: Readonly<Config>, deps: AppDeps): Promise<Ap
     ...(deps.listener ? { listener: deps.listener } : {}),
   };
   let active: ActiveSnapshot | undefined;
+  // Versions pushed to Envoy → the snapshot they came from, so every ACK/NACK record names it.
+  const pushed = new Map<string, { seq: number; sha256: string }>();
+  const recordInBackground = (event: AuditEventInput) =>
+    audit.append(event).catch((err: unknown) => logger.error({ err, type: event.type }, 'could not record a control-plane event'));
+  xds.onEvent((event) => {
+    if (event.kind !== 'xds.ack' && event.kind !== 'xds.nack') return;
+    const policyRef = pushed.get(event.version);
+    if (!policyRef) return;
+    const envoy = {
+      nodeId: event.nodeId,
+      versionInfo: event.version,
+      nonce: event.nonce,
+      ...(event.kind === 'xds.nack' ? { errorDetail: event.error } : {}),
+    };
+    void recordInBackground({ type: event.kind, envoy, policy: policyRef });
+  });
 
   return {
     audit,
@@ -85,8 +101,10 @@ export async function start(config: Readonly<Config>, deps: AppDeps): Promise<Ap
     activate(snapshot) {
       const resources = toXdsSnapshot(snapshot, ports);
       policy.replace(toRuntimePolicy(snapshot, secrets));
+      pushed.set(snapshot.ref.version, { seq: snapshot.ref.seq, sha256: snapshot.ref.sha256 });
       xds.setSnapshot(resources);
       active = snapshot;
+      void recordInBackground({ type: 'policy.activated', policy: { seq: snapshot.ref.seq, sha256: snapshot.ref.sha256 } });
       logger.info({ version: snapshot.ref.version }, 'policy snapshot activated');
     },
     onXdsEvent: (listener) => xds.onEvent(listener),

@@ -13,6 +13,8 @@ export {
   JWT_AUTHN_FILTER_NAME,
   JWT_AUTHN_TYPE_URL,
   JWT_PAYLOAD_METADATA_KEY,
+  JWT_AUTHN_REFUSAL_CEL,
+  jwtAuthnLocalReplyMapper,
   type JwtAuthnHttpFilter,
   type JwtAuthnResources,
 } from './jwt-authn.ts';

@@ -3,11 +3,14 @@ import type { JwtProvider } from '../generated/envoy/extensions/filters/http/jwt
 import type { JwtRequirement } from '../generated/envoy/extensions/filters/http/jwt_authn/v3/JwtRequirement.ts';
 import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster.ts';
 import type { UpstreamTlsContext } from '../generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.ts';
+import type { ResponseMapper } from '../generated/envoy/extensions/filters/network/http_connection_manager/v3/ResponseMapper.ts';
+import { GatewayError, openAIErrorJson } from '../errors/index.ts';
 import type { IdentityProviderSettings } from './types.ts';
 
 /** Filter name and type URL of Envoy's JWT authentication filter. */
 export const JWT_AUTHN_FILTER_NAME = 'envoy.filters.http.jwt_authn';
 export const JWT_AUTHN_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication';
+const CEL_FILTER_TYPE_URL = 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter';
 const TLS_CONTEXT_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 
 /**
@@ -153,8 +156,9 @@ export function buildJwksCluster(providerName: string, jwksUri: string): Cluster
  *
  * Status codes (Envoy 1.40, observed): missing, malformed, expired, not-yet-valid, wrong-issuer,
  * unknown-key, `alg: none`, HS256-with-public-key and tampered tokens → 401; a token whose
- * audience is not accepted → 403 (Envoy's `JwtAudienceNotAllowed`). Both are answered by Envoy
- * before the processor runs.
+ * audience is not accepted → 403 (Envoy's `JwtAudienceNotAllowed`), all as text/plain. Add
+ * `jwtAuthnLocalReplyMapper()` to the listener's local reply mappers to make every one of them a
+ * 401 `unauthenticated` in the OpenAI error shape. Either way Envoy answers before the processor runs.
  */
 export function buildJwtAuthn(providers: readonly IdentityProviderSettings[]): JwtAuthnResources {
   validateProviders(providers);
@@ -167,4 +171,27 @@ export function buildJwtAuthn(providers: readonly IdentityProviderSettings[]): J
     'uri' in provider.jwks ? [buildJwksCluster(provider.name, provider.jwks.uri)] : [],
   );
   return { httpFilter: { name: JWT_AUTHN_FILTER_NAME, typed_config: typedConfig }, clusters };
+}
+
+/**
+ * CEL over Envoy's response code details that is true for every refusal by jwt_authn (details
+ * `jwt_authn_access_denied{<reason>}`), and for nothing the processor sends.
+ */
+export const JWT_AUTHN_REFUSAL_CEL = "response.code_details.startsWith('jwt_authn_access_denied')";
+
+/**
+ * A local reply mapper (HCM `local_reply_config.mappers`, first match wins) that turns every
+ * jwt_authn refusal — including the 403 Envoy gives a wrong audience — into a 401 with the
+ * catalog's `unauthenticated` error as JSON. A token for another audience is a token not valid
+ * here (RFC 6750 §3.1 `invalid_token` → 401), and clients get one answer for every bad token.
+ * Envoy's `WWW-Authenticate` header is kept.
+ */
+export function jwtAuthnLocalReplyMapper(): ResponseMapper {
+  const { status, json } = openAIErrorJson(new GatewayError('unauthenticated'));
+  const celFilter: { '@type': string; expression: string } = { '@type': CEL_FILTER_TYPE_URL, expression: JWT_AUTHN_REFUSAL_CEL };
+  return {
+    filter: { extension_filter: { name: 'envoy.access_loggers.extension_filters.cel', typed_config: celFilter } },
+    status_code: { value: status },
+    body_format_override: { text_format_source: { inline_string: json }, content_type: 'application/json' },
+  };
 }

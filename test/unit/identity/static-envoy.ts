@@ -5,6 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { LOADER_OPTIONS, PROTO_FILES } from '../../../control-plane/src/protos/index.ts';
 import { loadConfig } from '../../../control-plane/src/config/index.ts';
 import type { JwtAuthnResources } from '../../../control-plane/src/identity/index.ts';
+import type { ResponseMapper } from '../../../control-plane/src/generated/envoy/extensions/filters/network/http_connection_manager/v3/ResponseMapper.ts';
 
 /**
  * A static Envoy bootstrap holding the jwt_authn filter exactly as the builder produced it, encoded
@@ -15,8 +16,10 @@ export function writeStaticBootstrap(
   dir: string,
   jwt: JwtAuthnResources,
   ports: { listener: number; admin: number; echoUpstream?: number },
+  options: { localReplyMappers?: readonly ResponseMapper[] } = {},
 ): string {
-  const definition = protoLoader.loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', ...PROTO_FILES], LOADER_OPTIONS);
+  const files = new Set(['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/access_loggers/filters/cel/v3/cel.proto', ...PROTO_FILES]);
+  const definition = protoLoader.loadSync([...files], LOADER_OPTIONS);
   const bootstrapType = definition['envoy.config.bootstrap.v3.Bootstrap'] as protoLoader.MessageTypeDefinition<object, object>;
   const socket = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
   // `/echo` goes to a real upstream and tells it the subject jwt_authn left in dynamic metadata,
@@ -58,6 +61,7 @@ export function writeStaticBootstrap(
                   typed_config: {
                     '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
                     stat_prefix: 'jwt_test',
+                    ...(options.localReplyMappers ? { local_reply_config: { mappers: options.localReplyMappers } } : {}),
                     route_config: {
                       name: 'direct',
                       virtual_hosts: [

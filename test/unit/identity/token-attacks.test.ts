@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base64url, generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose';
 import {
   buildJwtAuthn,
+  jwtAuthnLocalReplyMapper,
   loadOrCreateDemoIssuerKeys,
   startDemoIssuer,
   type DemoIssuer,
@@ -20,7 +21,10 @@ import { envoyBinary, requireEnvoyUnderCi, startStaticEnvoy, writeStaticBootstra
  */
 const bin = envoyBinary();
 
-describe.skipIf(!bin && process.env.CI !== 'true')('jwt_authn in real Envoy rejects bad tokens', () => {
+describe.skipIf(!bin && process.env.CI !== 'true').each([
+  { withMapper: true, label: 'with jwtAuthnLocalReplyMapper: every refusal is a JSON 401' },
+  { withMapper: false, label: 'raw Envoy: wrong audience is 403 text/plain' },
+])('jwt_authn in real Envoy rejects bad tokens ($label)', ({ withMapper }) => {
   const tmp = makeTempDir();
   let issuer: DemoIssuer;
   let envoy: RunningEnvoy | undefined;
@@ -63,7 +67,12 @@ describe.skipIf(!bin && process.env.CI !== 'true')('jwt_authn in real Envoy reje
     const jwt = buildJwtAuthn([
       { name: 'demo', issuer: issuer.issuer, audiences: [issuer.audience], jwks: { uri: issuer.jwksUri } },
     ]);
-    envoy = await startStaticEnvoy(bin as string, writeStaticBootstrap(tmp.dir, jwt, { listener, admin, echoUpstream: (echo.address() as AddressInfo).port }), admin);
+    envoy = await startStaticEnvoy(bin as string, writeStaticBootstrap(
+      tmp.dir,
+      jwt,
+      { listener, admin, echoUpstream: (echo.address() as AddressInfo).port },
+      withMapper ? { localReplyMappers: [jwtAuthnLocalReplyMapper()] } : {},
+    ), admin);
   }, 30_000);
 
   afterAll(async () => {
@@ -101,7 +110,7 @@ describe.skipIf(!bin && process.env.CI !== 'true')('jwt_authn in real Envoy reje
     ['not-yet-valid token', async () => bearer(await sign(claims({ nbf: now() + 600 }))), 401],
     ['token without exp', async () => bearer(await sign(claims({ exp: undefined }))), 401],
     ['wrong issuer', async () => bearer(await sign(claims({ iss: 'http://evil.example' }))), 401],
-    // Envoy answers JwtAudienceNotAllowed with 403 (documented in jwt-authn.ts and the report).
+    // Envoy answers JwtAudienceNotAllowed with 403 unless the local reply mapper makes it 401.
     ['wrong audience', async () => bearer(await sign(claims({ aud: 'someone-else' }))), 403],
     [
       'unknown key',
@@ -153,9 +162,16 @@ describe.skipIf(!bin && process.env.CI !== 'true')('jwt_authn in real Envoy reje
     ['token in the query string only', async () => ({ 'x-query': '1' }), 401],
   ];
 
-  it.each(cases)('rejects %s', async (name, headers, status) => {
+  it.each(cases)('rejects %s', async (name, headers, rawStatus) => {
     const query = name.includes('query string') ? `?access_token=${await sign(claims())}` : '';
     const response = await call(await headers(), `/v1/embeddings${query}`);
-    expect(response.status).toBe(status);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    if (withMapper) {
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(await response.json()).toMatchObject({ error: { code: 'unauthenticated', type: 'authentication_error' } });
+    } else {
+      expect(response.status).toBe(rawStatus);
+    }
   });
 });

@@ -53,7 +53,8 @@ function emailAt(text: string, at: number): [number, number] | undefined {
   let end = at + 1;
   while (end < text.length && end - at <= DOMAIN_MAX && isDomainChar(text.charCodeAt(end))) end++;
   while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
-  const lastDot = text.lastIndexOf('.', end - 1);
+  let lastDot = end - 1;
+  while (lastDot > at && text[lastDot] !== '.') lastDot--; // bounded by DOMAIN_MAX, unlike lastIndexOf
   if (lastDot <= at + 1 || !TLD.test(text.slice(lastDot + 1, end))) return undefined;
   return [start, end];
 }
@@ -104,6 +105,7 @@ function genericSecretValid(value: string, match: RegExpExecArray): boolean {
 
 function phoneValid(value: string): boolean {
   const digits = digitsOf(value);
+  if (value.startsWith('00') && !/[ .-]/.test(value)) return false; // a bare 00… run is a reference number
   if (/^(?:\+|00)/.test(value)) return digits.length >= 8 + (value.startsWith('00') ? 2 : 0) && digits.length <= 17 && !/[ .-]{2}/.test(value);
   return PHONE_NATIONAL_FORMATS.some((format) => format.test(value));
 }
@@ -319,14 +321,13 @@ const SPECS: readonly PatternSpec[] = [
     type: 'STRIPE_KEY',
     specificity: 90,
     regex: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}\b|\bwhsec_[A-Za-z0-9]{24,64}\b/g,
-    literals: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'whsec_'],
+    literals: ['_live_', '_test_', 'whsec_'],
   },
   {
     type: 'TWILIO_API_KEY',
     specificity: 90,
     regex: /\bSK[0-9a-fA-F]{32}\b/g,
     literals: ['SK'],
-    minAlnumRun: 34,
     validate: hasDigitAndLetter,
   },
   {
@@ -364,8 +365,8 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'CREDIT_CARD',
     specificity: 80,
-    regex: /(?<![\d-])\d(?:[ -]{0,2}\d){11,18}(?!\d)/g,
-    minDigitRun: 12,
+    regex: /(?<![\d-])\d(?:[ -]{0,2}\d){12,18}(?!\d)/g,
+    minDigitRun: 13,
     validate: (v) => creditCardValid(digitsOf(v)),
     canonical: digitsCanonical,
   },
@@ -382,7 +383,6 @@ const SPECS: readonly PatternSpec[] = [
     type: 'CRYPTO',
     specificity: 80,
     regex: /\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b/g,
-    minAlnumRun: 26,
     validate: base58CheckValid,
   },
   {
@@ -412,8 +412,9 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'IP_ADDRESS',
     specificity: 60,
-    regex: /(?<![\w:.])[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}(?:%[A-Za-z0-9]{1,16})?(?![\w:])/g,
-    minHexColonRun: 3,
+    regex: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f.]{0,15}(?:%[A-Za-z0-9]{1,16})?(?![\w:])/g,
+    literals: [':'],
+    shape: /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/,
     trim: (v) => v.replace(/\.+$/, '').length,
     validate: ipv6Valid,
     canonical: (v) => v.toLowerCase(),
@@ -422,7 +423,7 @@ const SPECS: readonly PatternSpec[] = [
     type: 'MAC_ADDRESS',
     specificity: 60,
     regex: /(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-]|\.\w)/g,
-    minHexColonRun: 14,
+    shape: /[:-][0-9A-Fa-f]{2}[:-]|\.[0-9A-Fa-f]{4}\./,
     validate: (v) => /\d/.test(v),
     canonical: (v) => alphanumericsOf(v).toLowerCase(),
   },
@@ -448,7 +449,7 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'US_SSN',
     specificity: 70,
-    regex: /(?<![\d-])\d{3}([- ]?)\d{2}\1\d{4}(?![\d-])/g,
+    regex: /(?<![\d-]|\d[ -])\d{3}([- ]?)\d{2}\1\d{4}(?!\1\d|[\d-])/g,
     minDigitRun: 9,
     validate: (v) => ssnValid(digitsOf(v)),
     context: /\b(?:ssn|ss#|social security|social sec)/,
@@ -466,7 +467,7 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'UK_NHS',
     specificity: 75,
-    regex: /(?<![\d-])\d{3}([ -]?)\d{3}\1\d{4}(?![\d-])/g,
+    regex: /(?<![\d-]|\d[ -])\d{3}([ -]?)\d{3}\1\d{4}(?!\1\d|[\d-])/g,
     minDigitRun: 10,
     validate: (v) => nhsValid(digitsOf(v)),
     context: /\b(?:nhs|health service|patient)/,
@@ -476,7 +477,7 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'DE_TAX_ID',
     specificity: 75,
-    regex: /(?<![\d-])\d{2}( ?)\d{3}\1\d{3}\1\d{3}(?![\d-])/g,
+    regex: /(?<![\d-]|\d[ -])\d{2}( ?)\d{3}\1\d{3}\1\d{3}(?!\1\d|[\d-])/g,
     minDigitRun: 11,
     validate: (v) => deTaxIdValid(digitsOf(v)),
     context: /(?:steuer|\btax\b|\bidnr|identifikationsnummer|\btin\b)/,
@@ -494,7 +495,7 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'IN_AADHAAR',
     specificity: 75,
-    regex: /(?<![\d-])[2-9]\d{3}([ -]?)\d{4}\1\d{4}(?![\d-])/g,
+    regex: /(?<![\d-]|\d[ -])[2-9]\d{3}([ -]?)\d{4}\1\d{4}(?!\1\d|[\d-])/g,
     minDigitRun: 12,
     validate: (v) => aadhaarValid(digitsOf(v)),
     context: /(?:aadhaa?r|\buidai|\buid\b)/,
@@ -505,7 +506,7 @@ const SPECS: readonly PatternSpec[] = [
     // 9-digit shapes collide (SIN, TFN, bare SSN): the checksum plus a context word decides.
     type: 'CA_SIN',
     specificity: 75,
-    regex: /(?<![\d-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d-])/g,
+    regex: /(?<![\d-]|\d[ -])\d{3}([ -]?)\d{3}\1\d{3}(?!\1\d|[\d-])/g,
     minDigitRun: 9,
     validate: (v) => sinValid(digitsOf(v)),
     context: /(?:\bsin\b|social insurance|\bnas\b|assurance sociale)/,
@@ -514,7 +515,7 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'AU_TFN',
     specificity: 75,
-    regex: /(?<![\d-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d-])/g,
+    regex: /(?<![\d-]|\d[ -])\d{3}([ -]?)\d{3}\1\d{3}(?!\1\d|[\d-])/g,
     minDigitRun: 9,
     validate: (v) => tfnValid(digitsOf(v)),
     context: /(?:\btfn\b|tax file)/,

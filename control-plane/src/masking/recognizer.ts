@@ -20,8 +20,8 @@ export interface PatternSpec {
   readonly lowerLiterals?: readonly string[];
   /** Prefilter: the text must hold a digit run at least this long (see `ScanContext.maxDigitRun`). */
   readonly minDigitRun?: number;
-  readonly minAlnumRun?: number;
-  readonly minHexColonRun?: number;
+  /** Prefilter: a cheap (non-global) regex the text must match, for shapes literals cannot express. */
+  readonly shape?: RegExp;
   /** The capture group that is the value (the rest of the match is a key or a keyword). */
   readonly valueGroup?: number;
   /** Validator on the candidate value (checksums, ranges). */
@@ -53,11 +53,10 @@ function includesAny(text: string, literals: readonly string[]): boolean {
 
 function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
   return (ctx) => {
-    if (spec.minDigitRun !== undefined && ctx.maxDigitRun < spec.minDigitRun) return false;
-    if (spec.minAlnumRun !== undefined && ctx.maxAlnumRun < spec.minAlnumRun) return false;
-    if (spec.minHexColonRun !== undefined && ctx.maxHexColonRun < spec.minHexColonRun) return false;
     if (spec.literals && !includesAny(ctx.text, spec.literals)) return false;
     if (spec.lowerLiterals && !includesAny(ctx.lower(), spec.lowerLiterals)) return false;
+    if (spec.minDigitRun !== undefined && ctx.maxDigitRun() < spec.minDigitRun) return false;
+    if (spec.shape && !spec.shape.test(ctx.text)) return false;
     return true;
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Audit log benchmark: durable appends/s with group commit and commit latency percentiles on
  * SQLite and PostgreSQL, and `verifyStore` time over a 1M-entry log.
- * Run: npm run bench:audit  (env: BENCH_APPENDS, BENCH_CONCURRENCY, BENCH_VERIFY_ENTRIES,
+ * Run: npm run bench:audit  (env: BENCH_APPENDS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_VERIFY_ENTRIES,
  * EMBGUARD_BENCH_PG_URL to use an existing PostgreSQL instead of a throwaway cluster).
  */
 import fs from 'node:fs';
@@ -24,6 +24,7 @@ import { makeTempDir } from '../test/helpers/tmp.ts';
 
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 100_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
+const RATE = Number(process.env.BENCH_RATE ?? 20_000);
 const VERIFY_ENTRIES = Number(process.env.BENCH_VERIFY_ENTRIES ?? 1_000_000);
 const ORIGIN = 'embguard.bench/audit';
 const signer = parseSignerKey(generateKeyStrings(ORIGIN).skey);
@@ -70,6 +71,35 @@ function fsyncMs(dir: string): number {
   return (performance.now() - start) / 100;
 }
 
+/**
+ * Open-loop load: appends are issued at a fixed rate whatever the latency (like independent client
+ * requests), so the latency percentiles are those a request sees at that throughput.
+ */
+async function benchPaced(label: string, store: AuditStore, ratePerSecond: number, appends = APPENDS): Promise<void> {
+  const log = openAuditLog({ store, signer, excerptKey: Buffer.alloc(32, 1), checkpointIntervalMs: 1000 });
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  let issued = 0;
+  while (issued < appends) {
+    const due = Math.min(appends, Math.floor(((performance.now() - start) / 1000) * ratePerSecond));
+    for (; issued < due; issued += 1) {
+      const t0 = performance.now();
+      pending.push(log.append(requestReceived(issued, issued % 4 === 0)).then(() => void latencies.push(performance.now() - t0)));
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(pending);
+  const seconds = (performance.now() - start) / 1000;
+  await log.close();
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `${label}: offered ${ratePerSecond}/s, completed ${appends} in ${seconds.toFixed(2)} s (${Math.round(appends / seconds)}/s); ` +
+      `commit latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms, ` +
+      `max ${percentile(latencies, 100).toFixed(2)} ms`,
+  );
+}
+
 async function benchVerify(dir: string): Promise<void> {
   const store = openSqliteStore(path.join(dir, 'verify.db'));
   const template = requestReceived(0);
@@ -99,6 +129,7 @@ async function main(): Promise<void> {
     console.log(`fsync of this disk: ${fsyncMs(tmp.dir).toFixed(2)} ms (the floor of any durable commit latency)`);
     await benchAppends('SQLite, one writer (commit latency floor)', openSqliteStore(path.join(tmp.dir, 'one.db')), 2000, 1);
     await benchAppends('SQLite (WAL, synchronous=FULL)', openSqliteStore(path.join(tmp.dir, 'audit.db')));
+    await benchPaced('SQLite open-loop', openSqliteStore(path.join(tmp.dir, 'paced.db')), RATE);
     const pgUrl = process.env.EMBGUARD_BENCH_PG_URL;
     if (pgUrl) {
       await benchAppends('PostgreSQL', await openPostgresStore(pgUrl));

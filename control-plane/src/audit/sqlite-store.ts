@@ -16,6 +16,8 @@ CREATE INDEX IF NOT EXISTS excerpts_created ON excerpts (created_ms);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
 `;
 
+const INSERT_CHUNK = 32;
+
 interface EntryRow {
   idx: number;
   id: string;
@@ -39,6 +41,11 @@ export function openSqliteStore(file: string): AuditStore {
 
   const nextIndex = db.prepare<[], { next: number }>('SELECT coalesce(max(idx) + 1, 0) AS next FROM entries');
   const insertEntry = db.prepare('INSERT INTO entries (idx, id, type, leaf) VALUES (?, ?, ?, ?)');
+  // One statement per chunk of rows: group commit's batches would otherwise pay the per-statement
+  // overhead once per row.
+  const insertChunk = db.prepare(
+    `INSERT INTO entries (idx, id, type, leaf) VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?, ?)').join(', ')}`,
+  );
   const insertExcerpt = db.prepare('INSERT INTO excerpts (hmac, created_ms, text) VALUES (?, ?, ?)');
   const readRange = db.prepare<[number, number], EntryRow>(
     'SELECT idx, id, type, leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx',
@@ -59,7 +66,14 @@ export function openSqliteStore(file: string): AuditStore {
   // even if another process shares the file.
   const appendTx = db.transaction((entries: readonly PendingEntry[]): number => {
     const start = (nextIndex.get() as { next: number }).next;
-    entries.forEach((e, i) => insertEntry.run(start + i, e.id, e.type, e.leaf));
+    let i = 0;
+    for (; i + INSERT_CHUNK <= entries.length; i += INSERT_CHUNK) {
+      insertChunk.run(entries.slice(i, i + INSERT_CHUNK).flatMap((e, j) => [start + i + j, e.id, e.type, e.leaf]));
+    }
+    for (; i < entries.length; i += 1) {
+      const e = entries[i] as PendingEntry;
+      insertEntry.run(start + i, e.id, e.type, e.leaf);
+    }
     for (const x of excerptRows(entries)) insertExcerpt.run(x.hmac, x.createdMs, x.text);
     return start;
   });

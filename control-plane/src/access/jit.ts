@@ -131,7 +131,7 @@ function validateRequest(input: AccessRequestInput, settings: JitApprovalSetting
 export class JitAccess {
   readonly #store: GrantStore;
   readonly #clock: Clock;
-  readonly #settings: JitApprovalSettings;
+  readonly #settings: () => JitApprovalSettings;
   readonly #onEvent: (event: AccessEvent) => void;
   readonly #newId: () => string;
   readonly #endedListeners = new Set<(ended: GrantEnded) => void>();
@@ -140,20 +140,22 @@ export class JitAccess {
   constructor(options: {
     store: GrantStore;
     clock: Clock;
-    settings: JitApprovalSettings;
+    /** A value, or a getter so a policy swap changes approvers without rebuilding the service. */
+    settings: JitApprovalSettings | (() => JitApprovalSettings);
     onEvent: (event: AccessEvent) => void;
     newId?: () => string;
   }) {
     this.#store = options.store;
     this.#clock = options.clock;
-    this.#settings = options.settings;
+    const { settings } = options;
+    this.#settings = typeof settings === 'function' ? settings : () => settings;
     this.#onEvent = options.onEvent;
     this.#newId = options.newId ?? (() => `acc_${crypto.randomBytes(8).toString('hex')}`);
   }
 
   /** Files a request for `requester`; it waits for approvers. */
   request(requester: Identity, input: AccessRequestInput): GrantView {
-    validateRequest(input, this.#settings);
+    validateRequest(input, this.#settings());
     const now = this.#clock.now();
     const id = this.#newId();
     this.#store.insert({
@@ -186,7 +188,7 @@ export class JitAccess {
     const now = this.#clock.now();
     this.#store.addApproval(id, approver.subject, now);
     this.#emit('access.approved', this.#require(id), approver.subject, now);
-    if (this.#require(id).approvals.length >= this.#settings.quorum) {
+    if (this.#require(id).approvals.length >= this.#settings().quorum) {
       this.#store.activate(id, now, now + record.durationMs);
       this.#emit('access.granted', this.#require(id), approver.subject, now);
       this.sweep();
@@ -301,6 +303,23 @@ export class JitAccess {
     return () => this.#endedListeners.delete(listener);
   }
 
+  /**
+   * Runs `sweep` every `intervalMs` (default 1 s) so expiries and revocations made by another
+   * process reach `onGrantEnded` listeners and the audit log promptly. The timer does not keep the
+   * process alive. Returns the function that stops it.
+   */
+  startSweeper(options: { intervalMs?: number; onError?: (err: unknown) => void } = {}): () => void {
+    const timer = setInterval(() => {
+      try {
+        this.sweep();
+      } catch (err) {
+        options.onError?.(err);
+      }
+    }, options.intervalMs ?? 1000);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   #insertPolicyGrant(id: string, grant: CompiledGrant, activeFrom: number, activeUntil: number, now: number): void {
     this.#store.insert({
       id,
@@ -348,7 +367,7 @@ export class JitAccess {
   }
 
   #isApprover(identity: Identity): boolean {
-    return identity.groups.some((group) => this.#settings.approverGroups.includes(group));
+    return identity.groups.some((group) => this.#settings().approverGroups.includes(group));
   }
 
   #require(id: string): GrantRecord {

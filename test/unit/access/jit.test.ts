@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../../control-plane/src/clock/index.ts';
 import { GatewayError } from '../../../control-plane/src/errors/index.ts';
 import {
@@ -38,7 +38,7 @@ describe('JIT access', () => {
   let store: GrantStore;
   let events: AccessEvent[];
   let ids: number;
-  const service = (s: JitApprovalSettings = settings, st: GrantStore = store) =>
+  const service = (s: JitApprovalSettings | (() => JitApprovalSettings) = settings, st: GrantStore = store) =>
     new JitAccess({ store: st, clock, settings: s, onEvent: (e) => events.push(e), newId: () => `acc_${++ids}` });
   const canCall = (jit: JitAccess, who: Identity = dave, model = 'demo-large') =>
     decideAccess([], { identity: who, model, endpoint: '/v1/embeddings' }, { clock, grants: jit.grantWindows() }).allowed;
@@ -162,6 +162,36 @@ describe('JIT access', () => {
     const activations = events.filter((e) => e.type === 'access.activated').length;
     reopened.sweep();
     expect(events.filter((e) => e.type === 'access.activated')).toHaveLength(activations);
+  });
+
+  it('sweeps on a timer so a revocation from another process reaches listeners without a request', () => {
+    vi.useFakeTimers();
+    try {
+      const jit = service();
+      const request = jit.request(dave, { models: ['demo-large'], durationMs: 600_000, reason: 'x' });
+      jit.approve(request.id, erin);
+      const ended: GrantEnded[] = [];
+      jit.onGrantEnded((e) => ended.push(e));
+      const stop = jit.startSweeper({ intervalMs: 1000 });
+      const other = GrantStore.open(file);
+      service(settings, other).revoke(request.id, frank);
+      other.close();
+      expect(ended).toEqual([]);
+      vi.advanceTimersByTime(1000);
+      expect(ended).toEqual([{ grantId: request.id, subject: 'dave', why: 'revoked' }]);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reads approver settings through a getter, so a policy swap applies to pending requests', () => {
+    let current = settings;
+    const jit = service(() => current);
+    const request = jit.request(dave, { models: ['demo-large'], durationMs: 60_000, reason: 'x' });
+    current = { ...settings, approverGroups: ['platform'] };
+    expectGatewayError(() => jit.approve(request.id, erin), 'access_request_forbidden');
+    expect(jit.approve(request.id, person('pat', ['platform'])).state).toBe('active');
   });
 
   it('takes AccessGrant documents as approved and revokes them when the document goes', () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import * as protoLoader from '@grpc/proto-loader';
 import { identityFromMetadata } from '../../../control-plane/src/identity/index.ts';
+import { LOADER_OPTIONS, PROTO_FILES } from '../../../control-plane/src/protos/index.ts';
+import type { ProcessingRequest__Output } from '../../../control-plane/src/generated/envoy/service/ext_proc/v3/ProcessingRequest.ts';
 
 const providers = [
   { issuer: 'http://127.0.0.1:18004' },
@@ -47,5 +50,18 @@ describe('identityFromMetadata', () => {
     expect(identityFromMetadata({ filter_metadata: {} }, providers)).toEqual({ ok: false, reason: 'no_jwt_metadata' });
     expect(identityFromMetadata(protoStruct({ iss: 'http://evil', sub: 'x' }), providers)).toEqual({ ok: false, reason: 'unknown_issuer' });
     expect(identityFromMetadata(protoStruct({ iss: 'http://127.0.0.1:18004' }), providers)).toEqual({ ok: false, reason: 'missing_subject' });
+  });
+});
+
+describe('identityFromMetadata on a ProcessingRequest decoded by proto-loader', () => {
+  it('reads the payload after a real protobuf round trip (the shape the processor receives)', () => {
+    const definition = protoLoader.loadSync([...PROTO_FILES], LOADER_OPTIONS);
+    const type = definition['envoy.service.ext_proc.v3.ProcessingRequest'] as protoLoader.MessageTypeDefinition<object, ProcessingRequest__Output>;
+    const sent = protoStruct({ iss: 'http://127.0.0.1:18004', sub: 'alice', groups: ['ml-engineers'], client_id: 'cli' });
+    const decoded = type.deserialize(type.serialize({ metadata_context: sent }));
+    expect(identityFromMetadata(decoded.metadata_context, providers)).toEqual({
+      ok: true,
+      identity: { subject: 'alice', groups: ['ml-engineers'], clientId: 'cli', issuer: 'http://127.0.0.1:18004' },
+    });
   });
 });

@@ -129,27 +129,37 @@ export function consistencyProof(leaves: readonly Hash[], m: number, n: number):
 const isOdd = (x: number): boolean => x % 2 === 1;
 const half = (x: number): number => Math.floor(x / 2);
 
+/** The node indexes `fn` and `sn` that both RFC 9162 verification algorithms move up the tree together. */
+interface Walk {
+  fn: number;
+  sn: number;
+}
+
+function shiftRight(walk: Walk): void {
+  walk.fn = half(walk.fn);
+  walk.sn = half(walk.sn);
+}
+
+function shiftUntilOddOrZero(walk: Walk): void {
+  while (!isOdd(walk.fn) && walk.fn !== 0) shiftRight(walk);
+}
+
 /** Verifies an inclusion proof exactly as RFC 9162 §2.1.3.2 describes. */
 export function verifyInclusion(leaf: Hash, index: number, size: number, proof: readonly Hash[], root: Hash): boolean {
   if (!(index >= 0 && index < size)) return false;
-  let fn = index;
-  let sn = size - 1;
+  const walk: Walk = { fn: index, sn: size - 1 };
   let r = leaf;
   for (const p of proof) {
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
+    if (walk.sn === 0) return false;
+    if (isOdd(walk.fn) || walk.fn === walk.sn) {
       r = nodeHash(p, r);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
+      shiftUntilOddOrZero(walk);
     } else {
       r = nodeHash(r, p);
     }
-    fn = half(fn);
-    sn = half(sn);
+    shiftRight(walk);
   }
-  return sn === 0 && r.equals(root);
+  return walk.sn === 0 && r.equals(root);
 }
 
 /**
@@ -169,30 +179,22 @@ export function verifyConsistency(
   if (oldSize === 0) return proof.length === 0;
   if (proof.length === 0) return false;
   const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : [...proof];
-  let fn = oldSize - 1;
-  let sn = newSize - 1;
-  while (isOdd(fn)) {
-    fn = half(fn);
-    sn = half(sn);
-  }
+  const walk: Walk = { fn: oldSize - 1, sn: newSize - 1 };
+  while (isOdd(walk.fn)) shiftRight(walk);
   let fr = path[0] as Hash;
   let sr = path[0] as Hash;
   for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
+    if (walk.sn === 0) return false;
+    if (isOdd(walk.fn) || walk.fn === walk.sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
+      shiftUntilOddOrZero(walk);
     } else {
       sr = nodeHash(sr, c);
     }
-    fn = half(fn);
-    sn = half(sn);
+    shiftRight(walk);
   }
-  return fr.equals(oldRoot) && sr.equals(newRoot) && sn === 0;
+  return fr.equals(oldRoot) && sr.equals(newRoot) && walk.sn === 0;
 }
 
 function isPowerOfTwo(x: number): boolean {

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import type { AuditStore, PendingEntry, StoredCheckpoint, StoredEntry } from './store.ts';
-import { excerptRows } from './store.ts';
+import type { AuditStore, EntryRow, PendingEntry, StoredCheckpoint } from './store.ts';
+import { entryFromRow, excerptRows } from './store.ts';
 
 // Leaf indexes come from a single-row sequencer locked with SELECT … FOR UPDATE inside the append
 // transaction (as Tessera's SQL drivers do), never from a sequence: a sequence leaves gaps on abort
@@ -21,15 +21,6 @@ CREATE TABLE IF NOT EXISTS audit_cursors (name TEXT PRIMARY KEY, next BIGINT NOT
 `;
 // Serialises schema creation between processors starting at the same time.
 const SCHEMA_LOCK_KEY = 0x656d6267;
-
-interface EntryRow {
-  idx: string;
-  id: string;
-  type: string;
-  leaf: string;
-}
-
-const toEntry = (row: EntryRow): StoredEntry => ({ index: Number(row.idx), id: row.id, type: row.type, leaf: row.leaf });
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -91,10 +82,10 @@ export async function openPostgresStore(connectionString: string, poolSize = 4):
           from,
           to,
         ])
-      ).rows.map(toEntry),
+      ).rows.map(entryFromRow),
     findEntry: async (id) => {
       const r = await pool.query<EntryRow>('SELECT idx, id, type, leaf FROM audit_entries WHERE id = $1', [id]);
-      return r.rows[0] ? toEntry(r.rows[0]) : undefined;
+      return r.rows[0] ? entryFromRow(r.rows[0]) : undefined;
     },
     addCheckpoint: async (cp) => {
       const r = await pool.query<{ seq: string }>(

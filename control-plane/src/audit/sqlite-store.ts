@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { AuditStore, PendingEntry, StoredCheckpoint, StoredEntry } from './store.ts';
-import { excerptRows } from './store.ts';
+import type { AuditStore, EntryRow, PendingEntry, StoredCheckpoint } from './store.ts';
+import { entryFromRow, excerptRows } from './store.ts';
 
 // Entries are append-only: triggers refuse UPDATE and DELETE (a speed bump; the signed, exported
 // checkpoints are the real control against someone with write access to the file).
@@ -17,15 +17,6 @@ CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, next INTEGER NOT NULL
 `;
 
 const INSERT_CHUNK = 32;
-
-interface EntryRow {
-  idx: number;
-  id: string;
-  type: string;
-  leaf: string;
-}
-
-const toEntry = (row: EntryRow): StoredEntry => ({ index: row.idx, id: row.id, type: row.type, leaf: row.leaf });
 
 /**
  * Opens (creating if needed) the embedded SQLite audit store: WAL journal with `synchronous=FULL`
@@ -82,10 +73,10 @@ export function openSqliteStore(file: string): AuditStore {
     kind: 'sqlite',
     appendBatch: async (entries) => appendTx.immediate(entries),
     size: async () => (nextIndex.get() as { next: number }).next,
-    readEntries: async (from, to) => readRange.all(from, to).map(toEntry),
+    readEntries: async (from, to) => readRange.all(from, to).map(entryFromRow),
     findEntry: async (id) => {
       const row = byId.get(id);
-      return row ? toEntry(row) : undefined;
+      return row ? entryFromRow(row) : undefined;
     },
     addCheckpoint: async (cp) => Number(insertCheckpoint.run(cp.size, cp.timeMs, cp.note).lastInsertRowid),
     listCheckpoints: async (): Promise<StoredCheckpoint[]> =>

@@ -66,3 +66,16 @@ export class AuditUnavailableError extends GatewayError {
 export function excerptRows(entries: readonly PendingEntry[]): NonNullable<PendingEntry['excerpt']>[] {
   return entries.flatMap((e) => (e.excerpt ? [e.excerpt] : []));
 }
+
+/** An `entries` row as a driver returns it (PostgreSQL returns BIGINT as a string). */
+export interface EntryRow {
+  idx: number | string;
+  id: string;
+  type: string;
+  leaf: string;
+}
+
+/** Converts a stored row to a `StoredEntry`. */
+export function entryFromRow(row: EntryRow): StoredEntry {
+  return { index: Number(row.idx), id: row.id, type: row.type, leaf: row.leaf };
+}

@@ -127,6 +127,8 @@ describe('inclusion proofs', () => {
     expect(verifyInclusion(leaf, 5, 8, good.slice(0, 2), root(8))).toBe(false);
     expect(verifyInclusion(leaf, 5, 8, [...good, good[0] as Hash], root(8))).toBe(false);
     expect(verifyInclusion(leaf, 8, 8, good, root(8))).toBe(false);
+    // Same hashing steps as the real proof, but the claimed tree is larger: only the final sn == 0 check catches it.
+    expect(verifyInclusion(leaf, 5, 16, good, root(8))).toBe(false);
     expect(verifyInclusion(hashes[4] as Hash, 5, 8, good, root(8))).toBe(false);
     // The leaf's own hash as its proof must not verify a one-leaf tree that is not that leaf.
     expect(verifyInclusion(leaf, 0, 1, [], root(1))).toBe(false);

@@ -31,3 +31,15 @@ export {
   type CompiledTimeWindow,
   type CompiledUpstream,
 } from './compile.ts';
+export {
+  POLICY_TEST_DECISIONS,
+  loadPolicyTests,
+  runPolicyTests,
+  type PolicyDecider,
+  type PolicyTestCase,
+  type PolicyTestDecision,
+  type PolicyTestFailure,
+  type PolicyTestReport,
+  type PolicyTestRequest,
+  type PolicyTestResult,
+} from './testing.ts';

@@ -6,6 +6,9 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerMaskCommands } from './commands/mask.ts';
 import { registerUpCommand } from './commands/up.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerPolicyCommands } from './commands/policy.ts';
+import { registerSnapshotCommands } from './commands/snapshot.ts';
+import { registerKeysCommands } from './commands/keys.ts';
 import { registerXdsCommands } from './commands/xds.ts';
 
 /**
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   registerMaskCommands(program);
   registerAccessCommands(program);
   registerTokenCommands(program);
+  registerPolicyCommands(program);
+  registerSnapshotCommands(program);
+  registerKeysCommands(program);
   registerXdsCommands(program);
   return program;
 }

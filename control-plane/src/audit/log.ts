@@ -66,6 +66,9 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
+/** The checkpoint timer also deletes expired excerpts, at most this often. */
+const RETENTION_EVERY_MS = 3600_000;
+
 interface Queued {
   entry: PendingEntry;
   resolve: (r: AppendResult) => void;
@@ -215,12 +218,15 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   const interval = options.checkpointIntervalMs ?? 10_000;
-  const timer =
-    interval > 0
-      ? setInterval(() => {
-          tick().catch((err: Error) => logger.error({ err: err.message }, 'checkpoint failed'));
-        }, interval)
-      : undefined;
+  let lastRetentionMs = clock.now();
+  const onTimer = (): void => {
+    tick().catch((err: Error) => logger.error({ err: err.message }, 'checkpoint failed'));
+    if (clock.now() - lastRetentionMs >= RETENTION_EVERY_MS) {
+      lastRetentionMs = clock.now();
+      applyRetention().catch((err: Error) => logger.error({ err: err.message }, 'excerpt retention failed'));
+    }
+  };
+  const timer = interval > 0 ? setInterval(onTimer, interval) : undefined;
   timer?.unref();
 
   async function applyRetention(): Promise<number> {

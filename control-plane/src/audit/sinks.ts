@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Logger } from '../log/index.ts';
 import type { AuditStore, StoredEntry } from './store.ts';
 
 /**
@@ -69,4 +70,29 @@ export async function forwardToSink(store: AuditStore, sink: AuditSink, batchSiz
     delivered += entries.length;
   }
   return delivered;
+}
+
+/**
+ * Forwards to a sink every `intervalMs` until the returned `stop` is called; a failed delivery is
+ * logged and retried on the next round.
+ */
+export function startSinkForwarder(
+  store: AuditStore,
+  sink: AuditSink,
+  options: { intervalMs?: number; logger: Logger },
+): { stop: () => Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const round = (): void => {
+    running = running
+      .then(() => forwardToSink(store, sink))
+      .catch((err: Error) => options.logger.warn({ sink: sink.name, err: err.message }, 'audit sink delivery failed'));
+  };
+  const timer = setInterval(round, options.intervalMs ?? 5000);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

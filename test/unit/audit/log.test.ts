@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AuditUnavailableError,
   directorySink,
@@ -11,6 +11,7 @@ import {
   openSqliteStore,
   proveEntry,
   readExportedCheckpoints,
+  startSinkForwarder,
   verifyStore,
   verifyTlogProof,
   type AuditLog,
@@ -18,6 +19,7 @@ import {
 } from '../../../control-plane/src/audit/index.ts';
 import { FakeClock } from '../../../control-plane/src/clock/index.ts';
 import { GatewayError, toOpenAIError } from '../../../control-plane/src/errors/index.ts';
+import { silentLogger } from '../../../control-plane/src/log/index.ts';
 import { generateKeyStrings, openNote, parseSignerKey, parseVerifierKey } from '../../../control-plane/src/signing/index.ts';
 import { EXCERPT_CANARY, requestReceived } from '../../fixtures/audit/events.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
@@ -180,6 +182,34 @@ describe('sinks', () => {
     const lines = fs.readFileSync(path.join(dir, 'sink', 'audit.jsonl'), 'utf8').trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { index: number }).index)).toEqual([0, 1, 2, 3]);
     expect(lines[0]).toBe(`{"index":0,"entry":${(await store.readEntries(0, 1))[0]?.leaf}}`);
+  });
+
+  it('a forwarder delivers on its interval and keeps going after a failed round', async () => {
+    const { log, store } = setup();
+    await log.append(requestReceived(0));
+    const delivered: string[] = [];
+    let failNext = true;
+    const sink = {
+      name: 'memory',
+      deliver: async (lines: readonly string[]) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('receiver down');
+        }
+        delivered.push(...lines);
+      },
+    };
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const forwarder = startSinkForwarder(store, sink, { intervalMs: 1000, logger: silentLogger() });
+      await vi.advanceTimersByTimeAsync(1000);
+      await vi.advanceTimersByTimeAsync(1000);
+      await forwarder.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(delivered).toHaveLength(1);
+    expect(await store.getCursor('memory')).toBe(1);
   });
 
   it('does not advance the HTTP sink cursor when delivery fails', async () => {

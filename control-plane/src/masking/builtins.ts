@@ -105,7 +105,7 @@ function genericSecretValid(value: string, match: RegExpExecArray): boolean {
 
 function phoneValid(value: string): boolean {
   const digits = digitsOf(value);
-  if (value.startsWith('00') && !/[ .-]/.test(value)) return false; // a bare 00… run is a reference number
+  if (value.startsWith('00') && !/^00[1-9]\d{0,3}[ .-]/.test(value)) return false; // a bare 00… run is a reference number
   if (/^(?:\+|00)/.test(value)) return digits.length >= 8 + (value.startsWith('00') ? 2 : 0) && digits.length <= 17 && !/[ .-]{2}/.test(value);
   return PHONE_NATIONAL_FORMATS.some((format) => format.test(value));
 }
@@ -365,7 +365,7 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'CREDIT_CARD',
     specificity: 80,
-    regex: /(?<![\d-])\d(?:[ -]{0,2}\d){12,18}(?!\d)/g,
+    regex: /(?<![\d-])\d(?:[ -]{0,3}\d){12,18}(?!\d)/g,
     minDigitRun: 13,
     validate: (v) => creditCardValid(digitsOf(v)),
     canonical: digitsCanonical,

@@ -6,7 +6,7 @@
 export interface ScanContext {
   readonly text: string;
   lower(): string;
-  /** Most digits in one run, where a run continues over up to two separators (` -./()+`). */
+  /** Most digits in one run, where a run continues over up to three separators (` -./()+`). */
   maxDigitRun(): number;
   /** The current UTC year, for date-of-birth plausibility. */
   readonly currentYear: number;
@@ -24,7 +24,7 @@ export interface Candidate {
 
 // A regex scan runs in V8's compiled matcher, several times faster than a JavaScript loop over
 // every character; only the (short) runs themselves are counted in JavaScript.
-const DIGIT_RUN = /\d(?:[ ().\/+-]{0,2}\d)*/g;
+const DIGIT_RUN = /\d(?:[ ().\/+-]{0,3}\d)*/g;
 
 function longestDigitRun(text: string): number {
   let longest = 0;

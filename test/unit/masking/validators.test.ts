@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import {
+  aadhaarValid,
+  base58CheckValid,
+  bech32Valid,
+  creditCardValid,
+  deTaxIdValid,
+  esNifValid,
+  ibanValid,
+  nhsValid,
+  sinValid,
+  ssnValid,
+  tfnValid,
+} from '../../../control-plane/src/masking/validators.ts';
+
+// Issuer test numbers, the specifications' worked examples, and values computed to pass.
+describe('checksum validators', () => {
+  it.each([
+    [creditCardValid, '4111111111111111', '4111111111111112'],
+    [creditCardValid, '378282246310005', '378282246310006'],
+    [ibanValid, 'GB82WEST12345698765432', 'GB82WEST12345698765433'],
+    [ibanValid, 'DE89370400440532013000', 'DE8937040044053201300'],
+    [aadhaarValid, '234567890124', '234567890123'],
+    [nhsValid, '9434765919', '9434765918'],
+    [sinValid, '130692544', '130692545'],
+    [sinValid, '193456787', '046454286'], // 0… is never issued
+    [tfnValid, '123456782', '123456789'],
+    [deTaxIdValid, '86095742719', '86095742718'],
+    [esNifValid, '12345678Z', '12345678A'],
+    [esNifValid, 'X1234567L', 'X1234567A'],
+    [ssnValid, '536904399', '666904399'],
+    [base58CheckValid, '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2', '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3'],
+    [bech32Valid, 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5'],
+  ] as const)('%o accepts %s and rejects %s', (validate, good, bad) => {
+    expect(validate(good)).toBe(true);
+    expect(validate(bad)).toBe(false);
+  });
+});

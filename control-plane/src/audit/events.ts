@@ -17,6 +17,8 @@ export const AUDIT_EVENT_TYPES = [
   'approval.denied',
   'approval.expired',
   'access.requested',
+  'access.approved',
+  'access.denied',
   'access.granted',
   'access.activated',
   'access.expired',
@@ -151,6 +153,8 @@ export interface RequiredSections {
   'approval.denied': 'actor' | 'approval';
   'approval.expired': 'approval';
   'access.requested': 'actor' | 'access';
+  'access.approved': 'actor' | 'access';
+  'access.denied': 'actor' | 'access';
   'access.granted': 'actor' | 'access';
   'access.activated': 'access';
   'access.expired': 'access';

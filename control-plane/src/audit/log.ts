@@ -167,10 +167,13 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
 
   // Never sign a checkpoint inconsistent with an earlier one: the rebuilt tree must reproduce the
   // last signed root before anything new is signed.
+  // Once that check failed, this log never signs again (until an operator investigates).
+  let integrityFailure: Error | undefined;
   function pushLeaf(hash: Buffer): void {
     tree.push(hash);
     if (last && tree.size === last.size && !tree.root().equals(last.rootHash)) {
-      throw new Error(`stored entries no longer match the checkpoint signed at size ${last.size}`);
+      integrityFailure = new Error(`stored entries no longer match the checkpoint signed at size ${last.size}`);
+      throw integrityFailure;
     }
   }
 
@@ -195,6 +198,7 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   async function doTick(final: boolean): Promise<StoredCheckpoint | undefined> {
+    if (integrityFailure) throw integrityFailure;
     await loadLastCheckpoint();
     const size = await store.size();
     await extendTree(size);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AuditUnavailableError,
@@ -115,6 +116,22 @@ describe('checkpoints', () => {
     const report = await verifyStore(store, { verifiers, origin: ORIGIN, heartbeatMs: 60_000 });
     expect(report.ok).toBe(true);
     expect(report.gaps).toEqual([]);
+  });
+
+  it('refuses to sign over a store whose entries no longer match its last checkpoint', async () => {
+    const { log, store, dir } = setup();
+    await Promise.all([0, 1, 2].map((i) => log.append(requestReceived(i))));
+    await log.tick();
+    const db = new Database(path.join(dir, 'audit.db'));
+    db.exec("DROP TRIGGER entries_no_update; UPDATE entries SET leaf = replace(leaf, 'user-1', 'user-9') WHERE idx = 1");
+    db.close();
+    // A fresh log on the altered store rebuilds the tree from the stored entries.
+    const reopened = openAuditLog({ store, signer: logKey, excerptKey: Buffer.alloc(32), checkpointIntervalMs: 0 });
+    await reopened.append(requestReceived(3));
+    await expect(reopened.tick()).rejects.toThrow(/no longer match the checkpoint signed at size 3/);
+    await reopened.append(requestReceived(4));
+    await expect(reopened.tick()).rejects.toThrow(/no longer match/);
+    expect(await store.listCheckpoints()).toHaveLength(1);
   });
 
   it('reports a gap when heartbeats stopped', async () => {

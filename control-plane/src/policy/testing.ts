@@ -37,7 +37,13 @@ export interface PolicyTestResult {
  */
 export type PolicyDecider = (
   compiled: CompiledPolicy,
-  input: { claims: Readonly<Record<string, unknown>>; issuer: string; request: PolicyTestRequest; now: number },
+  input: {
+    /** The verified JWT payload; `iss` is the case's issuer (the first IdentityProvider's by default). */
+    claims: Readonly<Record<string, unknown>>;
+    request: PolicyTestRequest;
+    /** Epoch milliseconds of the case's `time`: the decision's clock. */
+    now: number;
+  },
 ) => PolicyTestResult | Promise<PolicyTestResult>;
 
 export interface PolicyTestCase {
@@ -185,8 +191,7 @@ export async function runPolicyTests(compiled: CompiledPolicy, cases: readonly P
     let mismatches: string[];
     try {
       const actual = await decide(compiled, {
-        claims: testCase.claims,
-        issuer: testCase.issuer ?? defaultIssuer,
+        claims: { iss: testCase.issuer ?? defaultIssuer, ...testCase.claims },
         request: { ...testCase.request, endpoint: testCase.request.endpoint || '/v1/embeddings' },
         now: Date.parse(testCase.time),
       });

@@ -149,9 +149,16 @@ describe.skipIf(!envoyAvailable())('spine: openai client → Envoy → processor
     const result = await stack.openai(token).embeddings.create({ model: 'demo-embed', input: 'still serving' });
     expect(result.data).toHaveLength(1);
 
+    // A node on a rejected config makes `xds status` exit 3, for scripts and CI.
     const status = await run(process.execPath, [path.join(PROJECT_ROOT, 'control-plane/bin/embguard.js'), 'xds', 'status', '--json'], {
       env: { ...process.env, EMBGUARD_HOME: stack.home, EMBGUARD_API_PORT: String(stack.app.api.port) },
-    });
+    }).then(
+      () => {
+        throw new Error('xds status exited 0 with a rejected node');
+      },
+      (err: { code: number; stdout: string }) => err,
+    );
+    expect(status.code).toBe(3);
     const doc = JSON.parse(status.stdout) as { nodes: { nodeId: string; rejectedVersion: string; error: string }[] };
     expect(doc.nodes.find((n) => n.nodeId === 'e2e')).toMatchObject({ rejectedVersion: badVersion });
   });

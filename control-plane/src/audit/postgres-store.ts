@@ -57,11 +57,13 @@ async function insertBatch(client: pg.PoolClient, entries: readonly PendingEntry
 }
 
 /**
- * Opens the shared PostgreSQL audit store (several processors may append to one log). Commits use
- * the server's default `synchronous_commit = on`, so an acknowledged append is on disk.
+ * Opens the shared PostgreSQL audit store (several processors may append to one log). Sessions run
+ * with `synchronous_commit = on`, so an acknowledged append is on disk.
  */
 export async function openPostgresStore(connectionString: string, poolSize = 4): Promise<AuditStore> {
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+  // Force synchronous_commit on for our sessions whatever the server default: an acknowledged
+  // append must be on disk.
+  const pool = new pg.Pool({ connectionString, max: poolSize, options: '-c synchronous_commit=on' });
   // An idle client losing its connection must not crash the process; the next query fails instead.
   pool.on('error', () => undefined);
   await inTransaction(pool, async (client) => {

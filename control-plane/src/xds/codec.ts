@@ -52,3 +52,64 @@ export function decodeMessage(typeName: string, bytes: Uint8Array): Record<strin
   const type = loadRoot().lookupType(typeName);
   return type.toObject(type.decode(bytes), { longs: String, enums: String, defaults: false });
 }
+
+/**
+ * Checks an object against the message type before it is encoded: protobufjs silently drops
+ * unknown fields (a typo) and encodes an Any of an unknown `@type` as empty, which Envoy would
+ * reject with a confusing error or, worse, accept with a default. Returns every problem with its
+ * field path; empty when the object is well-formed.
+ */
+export function messageShapeProblems(typeName: string, message: object, label: string = typeName): string[] {
+  const problems: string[] = [];
+  checkMessage(loadRoot().lookupType(typeName), message, label, problems);
+  return problems;
+}
+
+const ANY = 'google.protobuf.Any';
+const TYPE_URL_PREFIX = 'type.googleapis.com/';
+
+function checkMessage(type: protobuf.Type, value: unknown, at: string, problems: string[]): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`${at}: expected a ${type.fullName.slice(1)} object`);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  if (type.fullName === `.${ANY}` && '@type' in record) {
+    const typeUrl = record['@type'];
+    const inner = typeof typeUrl === 'string' && typeUrl.startsWith(TYPE_URL_PREFIX) ? loadRoot().lookup(typeUrl.slice(TYPE_URL_PREFIX.length)) : null;
+    if (!(inner instanceof protobuf.Type)) {
+      problems.push(`${at}.@type: ${JSON.stringify(typeUrl)} is not a message type we load`);
+      return;
+    }
+    const { '@type': _ignored, ...fields } = record;
+    checkMessage(inner, fields, at, problems);
+    return;
+  }
+  for (const [key, fieldValue] of Object.entries(record)) {
+    const field = type.fields[key];
+    if (!field) {
+      problems.push(`${at}.${key}: no such field in ${type.fullName.slice(1)}`);
+      continue;
+    }
+    if (fieldValue === undefined || fieldValue === null) continue;
+    field.resolve();
+    const path = `${at}.${key}`;
+    if (field.map) {
+      for (const [k, v] of Object.entries(fieldValue as Record<string, unknown>)) checkValue(field, v, `${path}[${JSON.stringify(k)}]`, problems);
+    } else if (field.repeated) {
+      if (!Array.isArray(fieldValue)) problems.push(`${path}: expected a list`);
+      else fieldValue.forEach((item, i) => checkValue(field, item, `${path}[${i}]`, problems));
+    } else {
+      checkValue(field, fieldValue, path, problems);
+    }
+  }
+}
+
+function checkValue(field: protobuf.Field, value: unknown, at: string, problems: string[]): void {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) checkMessage(resolved, value, at, problems);
+  else if (resolved instanceof protobuf.Enum) {
+    const known = typeof value === 'string' ? value in resolved.values : Object.values(resolved.values).includes(value as number);
+    if (!known) problems.push(`${at}: ${JSON.stringify(value)} is not a value of ${resolved.fullName.slice(1)}`);
+  }
+}

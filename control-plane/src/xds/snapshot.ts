@@ -2,7 +2,8 @@ import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster.ts';
 import type { ClusterLoadAssignment } from '../generated/envoy/config/endpoint/v3/ClusterLoadAssignment.ts';
 import type { Listener } from '../generated/envoy/config/listener/v3/Listener.ts';
 import type { RouteConfiguration } from '../generated/envoy/config/route/v3/RouteConfiguration.ts';
-import { PUSH_ORDER, typeUrlOf, type ResourceKind } from './type-urls.ts';
+import { messageShapeProblems } from './codec.ts';
+import { messageNameOf, PUSH_ORDER, typeUrlOf, type ResourceKind } from './type-urls.ts';
 
 /** The Envoy message type of each resource kind, as our builders write it (proto-loader object form). */
 export interface ResourceTypes {
@@ -65,15 +66,20 @@ export class XdsSnapshot {
 
   /**
    * Checks and freezes a snapshot. Throws {@link SnapshotConsistencyError} listing every problem:
-   * bad version, unnamed or duplicate resources, a listener naming a route configuration that is
-   * not in the snapshot, an EDS cluster without endpoints, endpoints for no EDS cluster, a route
-   * to an unknown cluster.
+   * bad version, a field or enum value the Envoy message does not have, an Any of a type we do not
+   * load, unnamed or duplicate resources, a listener naming a route configuration that is not in
+   * the snapshot, an EDS cluster without endpoints, endpoints for no EDS cluster, a route to an
+   * unknown cluster.
    */
   static create(input: XdsSnapshotInput): XdsSnapshot {
     const problems: string[] = [];
     if (!VERSION_PATTERN.test(input.version)) {
       problems.push(`version: ${JSON.stringify(input.version)} is not <seq>-<hash12>`);
     }
+    checkShapes('clusters', 'cluster', input.clusters, problems);
+    checkShapes('endpoints', 'endpoint', input.endpoints, problems);
+    checkShapes('listeners', 'listener', input.listeners, problems);
+    checkShapes('routes', 'route', input.routes, problems);
     const byKind = {
       cluster: indexByName('clusters', input.clusters, (c) => c.name, problems),
       endpoint: indexByName('endpoints', input.endpoints, (e) => e.cluster_name, problems),
@@ -108,6 +114,10 @@ export class XdsSnapshot {
   counts(): Record<ResourceKind, number> {
     return Object.fromEntries(PUSH_ORDER.map((kind) => [kind, this.#byKind[kind].size])) as Record<ResourceKind, number>;
   }
+}
+
+function checkShapes(field: string, kind: ResourceKind, resources: readonly object[], problems: string[]): void {
+  resources.forEach((resource, i) => problems.push(...messageShapeProblems(messageNameOf(kind), resource, `${field}[${i}]`)));
 }
 
 function indexByName<T extends object>(

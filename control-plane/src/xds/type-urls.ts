@@ -43,7 +43,14 @@ export function kindOfTypeUrl(typeUrl: string): ResourceKind | undefined {
   return KIND_BY_URL.get(typeUrl);
 }
 
+const TYPE_URL_PREFIX = 'type.googleapis.com/';
+
+/** The protobuf message name of a resource kind, e.g. `envoy.config.cluster.v3.Cluster`. */
+export function messageNameOf(kind: ResourceKind): string {
+  return TYPE_URLS[kind].slice(TYPE_URL_PREFIX.length);
+}
+
 /** Fully qualified type URL of a protobuf message name. */
 export function typeUrlOf(messageName: string): string {
-  return `type.googleapis.com/${messageName}`;
+  return `${TYPE_URL_PREFIX}${messageName}`;
 }

@@ -89,3 +89,26 @@ describe('makeVersion', () => {
     expect(() => makeVersion(1, 'XYZ')).toThrow(RangeError);
   });
 });
+
+describe('XdsSnapshot.create shape check', () => {
+  it('rejects fields and enum values the Envoy message does not have, and Any of unknown types', () => {
+    const input = validInput();
+    const [listener] = input.listeners;
+    const badListener = {
+      ...listener,
+      filter_chains: [{ filters: [{ name: 'x', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.nope.v3.Nope' } }] }],
+    };
+    const problems = problemsOf({
+      ...input,
+      clusters: [...input.clusters, { name: 'typo', conect_timeout: { seconds: '1' }, type: 'STATICC' } as never], // deliberately malformed: the type system would refuse it,
+      listeners: [badListener],
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'clusters[3].conect_timeout: no such field in envoy.config.cluster.v3.Cluster',
+        'clusters[3].type: "STATICC" is not a value of envoy.config.cluster.v3.Cluster.DiscoveryType',
+        'listeners[0].filter_chains[0].filters[0].typed_config.@type: "type.googleapis.com/envoy.extensions.filters.http.nope.v3.Nope" is not a message type we load',
+      ]),
+    );
+  });
+});

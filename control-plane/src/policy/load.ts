@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { MASKING_CONTENT_CHECKS } from './checks.ts';
-import { parsePolicyDirectory, parsePolicySource, type SourceDocument } from './parse.ts';
+import { parsePolicyDirectory, parsePolicyFiles, type ParseResult } from './parse.ts';
 import { checkSemantics, literalSecretProblems } from './semantics.ts';
 import type { PolicyDocument, PolicyProblem } from './types.ts';
 import { validateSchemas, type ContentChecks } from './validate.ts';
@@ -26,18 +26,13 @@ export interface ValidateOptions {
 }
 
 /** Runs the schema and semantic stages on parsed documents. */
-function validateSources(
-  sources: readonly SourceDocument[],
-  parseProblems: readonly PolicyProblem[],
-  label: string,
-  checks: ContentChecks,
-): PolicySetResult {
-  const schema = validateSchemas(sources);
-  const problems = [...parseProblems, ...schema.problems];
+function validateSources(parsed: ParseResult, label: string, checks: ContentChecks): PolicySetResult {
+  const schema = validateSchemas(parsed.documents);
+  const problems = [...parsed.problems, ...schema.problems];
   // Cross-document checks assume a complete, schema-valid set; on a broken set they would only add
   // misleading "unknown reference" noise. A literal secret is reported whatever else is wrong.
   if (problems.length === 0) problems.push(...checkSemantics(schema.documents, checks, label));
-  for (const source of sources) problems.push(...literalSecretProblems(source, checks));
+  for (const { file, text } of parsed.files) problems.push(...literalSecretProblems(file, text, checks));
   const documents = schema.documents.map((d) => ({ file: d.source.file, document: d.doc }));
   return { ok: problems.length === 0, problems: sortProblems(problems), documents };
 }
@@ -55,7 +50,7 @@ export function validatePolicySet(dir: string, options: ValidateOptions = {}): P
     return { ok: false, problems: [{ file: dir, line: 1, col: 1, message: 'policy directory does not exist' }], documents: [] };
   }
   const parsed = parsePolicyDirectory(dir, options.cwd);
-  return validateSources(parsed.documents, parsed.problems, dir, options.checks ?? MASKING_CONTENT_CHECKS);
+  return validateSources(parsed, dir, options.checks ?? MASKING_CONTENT_CHECKS);
 }
 
 /** Validates policy files given as `{file, source}` pairs (e.g. read from a Git tree, not the disk). */
@@ -63,12 +58,5 @@ export function validatePolicySources(
   files: readonly { file: string; source: string }[],
   options: ValidateOptions & { label: string },
 ): PolicySetResult {
-  const sources: SourceDocument[] = [];
-  const problems: PolicyProblem[] = [];
-  for (const { file, source } of files) {
-    const parsed = parsePolicySource(file, source);
-    sources.push(...parsed.documents);
-    problems.push(...parsed.problems);
-  }
-  return validateSources(sources, problems, options.label, options.checks ?? MASKING_CONTENT_CHECKS);
+  return validateSources(parsePolicyFiles(files), options.label, options.checks ?? MASKING_CONTENT_CHECKS);
 }

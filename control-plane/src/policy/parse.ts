@@ -16,13 +16,13 @@ export interface SourceDocument {
   value: unknown;
   /** `line:col` of the node at `path`, or of its nearest ancestor that exists. */
   locate(path: YamlPath, options?: { key?: string }): { line: number; col: number };
-  /** Visits every string scalar with its position (for secret scanning). */
-  strings(): { value: string; line: number; col: number }[];
 }
 
 export interface ParseResult {
   documents: SourceDocument[];
   problems: PolicyProblem[];
+  /** The raw text of every file read, for checks that look past the YAML structure (comments too). */
+  files: { file: string; text: string }[];
 }
 
 /** Policy files are the `.yaml`/`.yml` files directly in the policy directory; `tests/` holds test cases. */
@@ -56,17 +56,22 @@ export function parsePolicySource(file: string, source: string): ParseResult {
       documents.push(sourceDocument(file, index, doc, at));
     }
   });
-  return { documents, problems };
+  return { documents, problems, files: [{ file, text: source }] };
 }
 
 /** Reads and parses every policy file of a directory; unreadable files become problems, not exceptions. */
 export function parsePolicyDirectory(dir: string, cwd: string = process.cwd()): ParseResult {
-  const result: ParseResult = { documents: [], problems: [] };
-  for (const abs of listPolicyFiles(dir)) {
-    const file = path.relative(cwd, abs) || abs;
-    const parsed = parsePolicySource(file, fs.readFileSync(abs, 'utf8'));
+  return parsePolicyFiles(listPolicyFiles(dir).map((abs) => ({ file: path.relative(cwd, abs) || abs, source: fs.readFileSync(abs, 'utf8') })));
+}
+
+/** Parses several files (read from disk or from a Git tree) into one result. */
+export function parsePolicyFiles(files: readonly { file: string; source: string }[]): ParseResult {
+  const result: ParseResult = { documents: [], problems: [], files: [] };
+  for (const { file, source } of files) {
+    const parsed = parsePolicySource(file, source);
     result.documents.push(...parsed.documents);
     result.problems.push(...parsed.problems);
+    result.files.push(...parsed.files);
   }
   return result;
 }
@@ -119,15 +124,6 @@ function sourceDocument(
         return at(node.range?.[0] ?? 0);
       }
       return { line: 1, col: 1 };
-    },
-    strings() {
-      const found: { value: string; line: number; col: number }[] = [];
-      visit(doc, {
-        Scalar(_, node) {
-          if (typeof node.value === 'string') found.push({ value: node.value, ...at(node.range?.[0] ?? 0) });
-        },
-      });
-      return found;
-    },
+    }
   };
 }

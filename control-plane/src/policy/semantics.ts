@@ -78,6 +78,10 @@ function checkCardinality(
   if (gateways.length === 0) directoryProblem('no Gateway document: exactly one is required');
   for (const extra of gateways.slice(1)) sink.at(extra.source, ['kind'], 'a second Gateway document: exactly one is allowed');
   if (providers.length === 0) directoryProblem('no IdentityProvider document: at least one is required');
+  for (const extra of ofKind(documents, 'RetentionPolicy').slice(1)) sink.at(extra.source, ['kind'], 'a second RetentionPolicy document: at most one is allowed');
+  for (const extra of ofKind(documents, 'MaskingPolicy').filter((m) => m.doc.spec.tokenization).slice(1)) {
+    sink.at(extra.source, ['spec', 'tokenization'], 'tokenization is already configured in another MaskingPolicy: one key reference only');
+  }
   const seenNames = new Map<string, SourceDocument>();
   for (const { doc, source } of documents) {
     const key = `${doc.kind}/${doc.metadata.name}`;
@@ -359,22 +363,21 @@ function checkRetention(sink: ProblemSink, { doc, source }: Located<'RetentionPo
   }
 }
 
+/** 1-based line and column of a UTF-16 offset in `text`. */
+function positionOf(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  return { line: before.split('\n').length, col: offset - lineStart + 1 };
+}
+
 /**
- * Policy is reviewed in public diffs, so a secret value in it is leaked: only references are
- * allowed. The message names the secret type, never the value.
+ * Policy is reviewed in public diffs, so a secret value anywhere in a policy file (a value, a key,
+ * a comment) is leaked: only references are allowed. The message names the type, never the value.
  */
-export function literalSecretProblems(source: SourceDocument, checks: ContentChecks): PolicyProblem[] {
-  const problems: PolicyProblem[] = [];
-  for (const scalar of source.strings()) {
-    const findings = checks.findSecrets(scalar.value);
-    if (findings.length === 0) continue;
-    const types = [...new Set(findings.map((f) => f.type))].join(', ');
-    problems.push({
-      file: source.file,
-      line: scalar.line,
-      col: scalar.col,
-      message: `literal secret (${types}) in policy: reference it instead (credential.ref: env:NAME or file:path)`,
-    });
-  }
-  return problems;
+export function literalSecretProblems(file: string, text: string, checks: ContentChecks): PolicyProblem[] {
+  return checks.findSecrets(text).map((finding) => ({
+    file,
+    ...positionOf(text, finding.start),
+    message: `literal secret (${finding.type}) in policy: reference it instead (credential.ref: env:NAME or file:path)`,
+  }));
 }

@@ -116,8 +116,18 @@ describe('policy validate', () => {
       'extra.yaml': `${ACCESS_HEAD}    - id: r\n      description: "token CANARY-SECRET-ABCD1234"\n      effect: allow\n      groups: [engineering]\n      models: [demo-embed]\n`,
     });
     const found = problems(dir);
-    expect(found).toEqual(['extra.yaml:9:20: literal secret (GENERIC_SECRET) in policy: reference it instead (credential.ref: env:NAME or file:path)']);
+    expect(found).toEqual(['extra.yaml:9:27: literal secret (GENERIC_SECRET) in policy: reference it instead (credential.ref: env:NAME or file:path)']);
     expect(found.join('\n')).not.toContain('CANARY-SECRET-ABCD1234');
+  });
+
+  it('finds a literal secret in a comment too', () => {
+    const dir = policyDir({ 'extra.yaml': `# old key: CANARY-SECRET-ZZZZ9999\n${ACCESS_HEAD}    - id: r\n      effect: allow\n      groups: [engineering]\n      models: [demo-embed]\n` });
+    expect(problems(dir)).toEqual(['extra.yaml:1:12: literal secret (GENERIC_SECRET) in policy: reference it instead (credential.ref: env:NAME or file:path)']);
+  });
+
+  it('allows one RetentionPolicy only', () => {
+    const dir = policyDir({ 'retention2.yaml': 'apiVersion: embguard.io/v1\nkind: RetentionPolicy\nmetadata: {name: second}\nspec:\n  audit: {keepMetadataFor: 90d, storeMaskedContent: false}\n' });
+    expect(problems(dir)).toEqual(['retention2.yaml:2:7: a second RetentionPolicy document: at most one is allowed']);
   });
 
   it('rejects private key material in an inline JWKS', () => {
@@ -176,7 +186,7 @@ describe('policy validate with the masking engine checks', () => {
       'mask.yaml': `apiVersion: embguard.io/v1\nkind: MaskingPolicy\nmetadata: {name: extra}\nspec:\n  mode: enforce\n  rules: []\n  customPatterns:\n    - name: ORDER\n      regex: '(a|a)*$'\n`,
     });
     const found = realProblems(dir);
-    expect(found[0]).toMatch(/^gw2\.yaml:9:20: literal secret \(AWS_ACCESS_KEY\) in policy/);
+    expect(found[0]).toMatch(/^gw2\.yaml:9:25: literal secret \(AWS_ACCESS_KEY\) in policy/);
     expect(found[1]).toMatch(/^mask\.yaml:9:14: custom pattern ORDER is unsafe: /);
     expect(found.join('\n')).not.toContain(canaryKey);
   });

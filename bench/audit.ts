@@ -123,7 +123,8 @@ async function benchVerify(dir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}`);
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, load average ${load}`);
   const tmp = makeTempDir('embguard-bench-');
   try {
     console.log(`fsync of this disk: ${fsyncMs(tmp.dir).toFixed(2)} ms (the floor of any durable commit latency)`);

@@ -18,6 +18,8 @@ export interface AdsBootstrapInput {
   adminPort: number;
   /** Admin bind address; loopback when omitted. */
   adminHost?: string;
+  /** Cap on open downstream connections across all listeners; 10,000 when omitted. */
+  maxDownstreamConnections?: number;
 }
 
 /** A JSON value (the bootstrap is written as proto3 JSON, which Envoy reads from a `.json` file). */
@@ -45,6 +47,18 @@ export function adsBootstrap(input: AdsBootstrapInput): { [key: string]: JsonVal
       },
       cds_config: adsSource,
       lds_config: adsSource,
+    },
+    // Without a cap Envoy accepts connections until it runs out of memory (and warns at start).
+    overload_manager: {
+      resource_monitors: [
+        {
+          name: 'envoy.resource_monitors.global_downstream_max_connections',
+          typed_config: {
+            '@type': typeUrlOf('envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig'),
+            max_active_downstream_connections: input.maxDownstreamConnections ?? 10_000,
+          },
+        },
+      ],
     },
     static_resources: {
       clusters: [

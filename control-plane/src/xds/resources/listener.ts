@@ -30,6 +30,8 @@ export interface ListenerInput {
   httpFilters: readonly HttpFilter[];
 }
 
+const REQUEST_HEADERS_TIMEOUT_MS = 10_000;
+
 /** The metadata namespace jwt_authn writes claims to; forwarded to the processor. */
 export const JWT_AUTHN_NAMESPACE = 'envoy.filters.http.jwt_authn';
 
@@ -109,6 +111,10 @@ function connectionManager(input: ListenerInput): HttpConnectionManager {
     merge_slashes: true,
     path_with_escaped_slashes_action: 'REJECT_REQUEST',
     common_http_protocol_options: { headers_with_underscores_action: 'REJECT_REQUEST' },
+    // Edge proxy: the peer address is the client; a client-sent x-forwarded-for is not trusted.
+    use_remote_address: { value: true },
+    // Slow-header clients are cut off instead of holding a connection open.
+    request_headers_timeout: durationMs(REQUEST_HEADERS_TIMEOUT_MS),
     rds: { route_config_name: input.routeConfigName, config_source: { ads: {}, resource_api_version: 'V3' } },
     http_filters: [
       ...input.httpFilters,

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../../control-plane/src/clock/index.ts';
@@ -8,6 +10,8 @@ import { silentLogger } from '../../../control-plane/src/log/index.ts';
 import { parseVerifierKey, signerFromSeed, signNote } from '../../../control-plane/src/signing/index.ts';
 import {
   DirectorySnapshotStore,
+  INDEX_FILE,
+  openSnapshotSource,
   PolicyInvalidError,
   SnapshotLoader,
   buildSnapshotFromGit,
@@ -241,6 +245,29 @@ describe('SnapshotLoader', () => {
       await vi.waitFor(() => expect(l.current()?.version).toBe(next.version), { timeout: 5000 });
     } finally {
       stop();
+    }
+  });
+
+  it('loads over HTTP from a published index, and keeps the last good one when the source goes backwards', async () => {
+    const { first, second } = await twoSnapshots();
+    let listing: string[] = [path.basename(first.file), path.basename(second.file)];
+    const server = http.createServer((req, res) => {
+      const name = decodeURIComponent((req.url ?? '/').slice(1));
+      if (name === INDEX_FILE) return void res.end(JSON.stringify(listing));
+      if (!listing.includes(name)) return void res.writeHead(404).end();
+      res.end(fs.readFileSync(path.join(store.location, name)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const l = new SnapshotLoader({ source: openSnapshotSource(url), trustedKeys: trusted, allowUnapproved: true, logger: silentLogger(), onSnapshot: () => undefined });
+      expect((await l.reload()).current?.version).toBe(second.version);
+      listing = [path.basename(first.file)];
+      const outcome = await l.reload();
+      expect(outcome.rejected.map((e) => e.reason)).toEqual(['replay']);
+      expect(l.current()?.version).toBe(second.version);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

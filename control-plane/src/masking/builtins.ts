@@ -165,15 +165,58 @@ function birthDateValid(_v: string, m: RegExpExecArray, ctx: ScanContext): boole
 }
 
 const MONTH_NAME = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-const DATE_OF_BIRTH = new RegExp(
-  [
-    String.raw`(?<!\d)(?<iy>(?:19|20)\d{2})-(?<im>\d{1,2})-(?<id>\d{1,2})(?!\d)`,
-    String.raw`(?<![\d./-])(?<na>\d{1,2})[./-](?<nb>\d{1,2})[./-](?<ny>\d{4}|\d{2})(?![\d./-]?\d)`,
-    String.raw`\b(?<td>\d{1,2})(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?(?<tm>${MONTH_NAME})\.?,?\s{1,3}(?<ty>(?:19|20)\d{2})\b`,
-    String.raw`\b(?<um>${MONTH_NAME})\.?\s{1,3}(?<ud>\d{1,2})(?:st|nd|rd|th)?,?\s{1,3}(?<uy>(?:19|20)\d{2})\b`,
-  ].join('|'),
-  'gi',
-);
+// Shared by the four date recognizers, so the prefilter runs once per text (see \`ScanContext.memo\`).
+const BIRTH_WORDS: readonly string[] = ['born', 'birth', 'dob', 'd.o.b', 'geboren', 'nacimiento', 'né'];
+
+// One regex per date shape: a top-level alternation defeats V8's first-character quick check.
+const DATE_OF_BIRTH_SHAPES: readonly RegExp[] = [
+  String.raw`(?<!\d)(?<iy>(?:19|20)\d{2})-(?<im>\d{1,2})-(?<id>\d{1,2})(?!\d)`,
+  String.raw`(?<![\d./-])(?<na>\d{1,2})[./-](?<nb>\d{1,2})[./-](?<ny>\d{4}|\d{2})(?![\d./-]?\d)`,
+  String.raw`\b(?<td>\d{1,2})(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?(?<tm>${MONTH_NAME})\.?,?\s{1,3}(?<ty>(?:19|20)\d{2})\b`,
+  String.raw`\b(?<um>${MONTH_NAME})\.?\s{1,3}(?<ud>\d{1,2})(?:st|nd|rd|th)?,?\s{1,3}(?<uy>(?:19|20)\d{2})\b`,
+].map((source) => new RegExp(source, 'gi'));
+
+// ---------------------------------------------------------------------------------------------
+// IPv6: found around each `:x:` and grown to the whole address, instead of a regex that would
+// start at every hex letter of ordinary words.
+
+const IPV6_ANCHOR = /:[0-9A-Fa-f]{0,4}:/g;
+const IPV6_MAX = 45 + 17; // the longest textual IPv6 address plus a zone id
+
+function isIpv6Char(c: number): boolean {
+  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+const ipv6Recognizer: Recognizer = {
+  type: 'IP_ADDRESS',
+  applies: (ctx) => ctx.text.includes(':'),
+  find(ctx: ScanContext, out: Candidate[]) {
+    const { text } = ctx;
+    IPV6_ANCHOR.lastIndex = 0;
+    for (let m = IPV6_ANCHOR.exec(text); m !== null; m = IPV6_ANCHOR.exec(text)) {
+      let start = m.index;
+      while (start > 0 && m.index - start < IPV6_MAX && isIpv6Char(text.charCodeAt(start - 1))) start--;
+      let end = m.index + m[0].length;
+      while (end < text.length && end - start < IPV6_MAX && isIpv6Char(text.charCodeAt(end))) end++;
+      if (text[end] === '%') {
+        end++; // zone id, RFC 6874
+        while (end < text.length && end - start < IPV6_MAX && isWordChar(text.charCodeAt(end))) end++;
+      }
+      while (text[end - 1] === '.') end--;
+      const before = text.charCodeAt(start - 1);
+      const after = text.charCodeAt(end);
+      IPV6_ANCHOR.lastIndex = Math.max(end, m.index + 1);
+      if (isWordChar(before) || isWordChar(after) || after === 58) continue;
+      const value = text.slice(start, end);
+      const address = value.split('%')[0]!;
+      if (ipv6Valid(address)) out.push({ type: 'IP_ADDRESS', start, end, specificity: 60, canonical: address.toLowerCase() });
+    }
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Person heuristics.
@@ -187,18 +230,19 @@ const NOT_A_NAME = new Set([
 const personHeuristicValid = (value: string): boolean => !NOT_A_NAME.has(value.split(/\s+/)[0]!);
 const NAME_WORDS = String.raw`[A-Z][a-z'-]{1,30}(?:[ \t]{1,3}[A-Z][a-z'-]{1,30}){0,2}`;
 
-/** The honorific / greeting / self-introduction heuristics (no NER on the request path). */
-export const PERSON_HEURISTIC_SPEC: PatternSpec = {
+/** The honorific, greeting and self-introduction heuristics (no NER on the request path), one regex each. */
+export const PERSON_HEURISTIC_SPECS: readonly PatternSpec[] = [
+  String.raw`\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle)\.?[ \t]{1,3}`,
+  String.raw`\b(?:Dear|Hi|Hello|Hey|Regards|Sincerely|Cheers|Thanks|Best)[,!]?\s{1,4}`,
+  String.raw`\b(?:[Mm]y name is|[Nn]ame:)[ \t]{1,3}`,
+].map((prefix) => ({
   type: 'PERSON',
   specificity: 20,
-  regex: new RegExp(
-    String.raw`(?:\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle)\.?[ \t]{1,3}|\b(?:Dear|Hi|Hello|Hey|Regards|Sincerely|Cheers|Thanks|Best)[,!]?\s{1,4}|\b(?:[Mm]y name is|[Nn]ame:)[ \t]{1,3})(${NAME_WORDS})\b`,
-    'gd',
-  ),
+  regex: new RegExp(`${prefix}(${NAME_WORDS})\\b`, 'gd'),
   valueGroup: 1,
   validate: personHeuristicValid,
-  canonical: (v) => v.toLowerCase(),
-};
+  canonical: (v: string) => v.toLowerCase(),
+}));
 
 // ---------------------------------------------------------------------------------------------
 // The catalogue.
@@ -291,13 +335,15 @@ const SPECS: readonly PatternSpec[] = [
     type: 'GITHUB_TOKEN',
     specificity: 90,
     regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{50,255})\b/g,
-    literals: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+    literals: ['gh'],
+    shape: /gh[pousr]_|github_pat_/,
   },
   {
     type: 'GITLAB_TOKEN',
     specificity: 90,
     regex: /\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent|ffct)-[A-Za-z0-9_-]{20,64}(?![A-Za-z0-9_-])/g,
-    literals: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glcbt-', 'gloas-', 'glsoat-', 'glft-', 'glimt-', 'glagent-', 'glffct-'],
+    literals: ['gl'],
+    shape: /gl[a-z]{2,5}-/,
   },
   {
     type: 'NPM_TOKEN',
@@ -410,20 +456,18 @@ const SPECS: readonly PatternSpec[] = [
     validate: (_v, _m, ctx, start) => !VERSION_CONTEXT.test(ctx.lower().slice(Math.max(0, start - 16), start)),
   },
   {
-    type: 'IP_ADDRESS',
+    type: 'MAC_ADDRESS',
     specificity: 60,
-    regex: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f.]{0,15}(?:%[A-Za-z0-9]{1,16})?(?![\w:])/g,
-    literals: [':'],
-    shape: /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/,
-    trim: (v) => v.replace(/\.+$/, '').length,
-    validate: ipv6Valid,
-    canonical: (v) => v.toLowerCase(),
+    regex: /(?<![\w:.-])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-]|\.\w)/g,
+    shape: /[:-][0-9A-Fa-f]{2}[:-]/,
+    validate: (v) => /\d/.test(v),
+    canonical: (v) => alphanumericsOf(v).toLowerCase(),
   },
   {
     type: 'MAC_ADDRESS',
     specificity: 60,
-    regex: /(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-]|\.\w)/g,
-    shape: /[:-][0-9A-Fa-f]{2}[:-]|\.[0-9A-Fa-f]{4}\./,
+    regex: /(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])/g,
+    shape: /\.[0-9A-Fa-f]{4}\./,
     validate: (v) => /\d/.test(v),
     canonical: (v) => alphanumericsOf(v).toLowerCase(),
   },
@@ -435,15 +479,17 @@ const SPECS: readonly PatternSpec[] = [
     validate: phoneValid,
     canonical: phoneCanonical,
   },
-  {
-    type: 'DATE_OF_BIRTH',
-    specificity: 45,
-    regex: DATE_OF_BIRTH,
-    minDigitRun: 2,
-    lowerLiterals: ['born', 'birth', 'dob', 'd.o.b', 'geboren', 'nacimiento', 'né'],
-    validate: birthDateValid,
-    context: /\b(?:born|birth|dob|d\.o\.b|birthday|birthdate|geboren|nacimiento|née?)\b/,
-  },
+  ...DATE_OF_BIRTH_SHAPES.map(
+    (regex): PatternSpec => ({
+      type: 'DATE_OF_BIRTH',
+      specificity: 45,
+      regex,
+      minDigitRun: 2,
+      lowerLiterals: BIRTH_WORDS,
+      validate: birthDateValid,
+      context: /\b(?:born|birth|dob|d\.o\.b|birthday|birthdate|geboren|nacimiento|née?)\b/,
+    }),
+  ),
 
   // ----- national identifiers -----
   {
@@ -524,4 +570,4 @@ const SPECS: readonly PatternSpec[] = [
 ];
 
 /** The built-in recognizers, compiled once at module load and shared by every engine. */
-export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([emailRecognizer, ...SPECS.map(patternRecognizer)]);
+export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([emailRecognizer, ipv6Recognizer, ...SPECS.map(patternRecognizer)]);

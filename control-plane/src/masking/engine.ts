@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../errors/index.ts';
-import { BUILTIN_RECOGNIZERS, PERSON_HEURISTIC_SPEC } from './builtins.ts';
+import { BUILTIN_RECOGNIZERS, PERSON_HEURISTIC_SPECS } from './builtins.ts';
 import { normalizeText, originalSpan } from './normalize.ts';
 import { patternRecognizer, type Recognizer } from './recognizer.ts';
 import { checkMaskingRules, DEFAULT_MASKING_RULES, entityTypesOf, resolveScope, rulesTokenize, type TypeDecision } from './rules.ts';
@@ -94,7 +94,7 @@ function customRecognizer(pattern: CustomPattern): Recognizer {
 
 function policyRecognizers(rules: MaskingRules): Recognizer[] {
   const recognizers: Recognizer[] = [];
-  if (rules.personHeuristics) recognizers.push(patternRecognizer(PERSON_HEURISTIC_SPEC));
+  if (rules.personHeuristics) recognizers.push(...PERSON_HEURISTIC_SPECS.map(patternRecognizer));
   if (rules.personNames.length > 0) recognizers.push(termsRecognizer('PERSON', rules.personNames, false, PERSON_SPECIFICITY + 1));
   for (const list of rules.denyLists) {
     recognizers.push(termsRecognizer(list.entityType, list.terms, list.caseSensitive ?? false, DENY_LIST_SPECIFICITY));

@@ -51,10 +51,19 @@ function includesAny(text: string, literals: readonly string[]): boolean {
   return false;
 }
 
+function lowerIncludesAny(ctx: ScanContext, literals: readonly string[]): boolean {
+  let found = ctx.memo.get(literals);
+  if (found === undefined) {
+    found = includesAny(ctx.lower(), literals);
+    ctx.memo.set(literals, found);
+  }
+  return found;
+}
+
 function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
   return (ctx) => {
     if (spec.literals && !includesAny(ctx.text, spec.literals)) return false;
-    if (spec.lowerLiterals && !includesAny(ctx.lower(), spec.lowerLiterals)) return false;
+    if (spec.lowerLiterals && !lowerIncludesAny(ctx, spec.lowerLiterals)) return false;
     if (spec.minDigitRun !== undefined && ctx.maxDigitRun() < spec.minDigitRun) return false;
     if (spec.shape && !spec.shape.test(ctx.text)) return false;
     return true;

@@ -10,6 +10,8 @@ export interface ScanContext {
   maxDigitRun(): number;
   /** The current UTC year, for date-of-birth plausibility. */
   readonly currentYear: number;
+  /** Prefilter results by prefilter identity, so recognizers sharing one run it once per text. */
+  readonly memo: Map<object, boolean>;
 }
 
 /** A detection before overlap resolution and actions. Offsets index the normalised text. */
@@ -51,5 +53,6 @@ export function createScanContext(text: string, currentYear: number): ScanContex
     lower: () => (lowered ??= text.toLowerCase()),
     maxDigitRun: () => (digitRun ??= longestDigitRun(text)),
     currentYear,
+    memo: new Map(),
   };
 }

@@ -295,3 +295,18 @@ describe('rules', () => {
     expect(Object.isFrozen(DEFAULT_MASKING_RULES.limits)).toBe(true);
   });
 });
+
+describe('IP addresses', () => {
+  it.each([
+    ['fe80::1ff:fe23:4567:890a', 'link-local'],
+    ['2001:db8:85a3:0:0:8a2e:370:7334', 'eight groups'],
+    ['::ffff:192.0.2.128', 'IPv4-mapped'],
+    ['fe80::1%eth0', 'zone id'],
+  ])('finds the IPv6 address %s (%s) and nothing else', (address) => {
+    expect(engine.scan(`peer ${address}. done`).masked).toBe('peer <IP_ADDRESS>. done');
+  });
+
+  it('does not take clock times, MAC addresses or ratios for IPv6', () => {
+    expect(typesIn('at 10:30:45 the mac 00:1a:2b:3c:4d:5e and ratio 3:2:1')).toEqual(['MAC_ADDRESS']);
+  });
+});

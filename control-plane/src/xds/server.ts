@@ -177,6 +177,8 @@ export interface AdsServer {
 }
 
 const SHUTDOWN_GRACE_MS = 2_000;
+const KEEPALIVE_TIME_MS = 30_000;
+const KEEPALIVE_TIMEOUT_MS = 10_000;
 
 /** Ends a server stream with a gRPC status: grpc-js turns an emitted error into the trailers. */
 function endWithStatus(call: NodeJS.EventEmitter, code: grpc.status, details: string): void {
@@ -238,7 +240,11 @@ export async function startAdsServer(options: AdsServerOptions): Promise<AdsServ
     },
   };
 
-  const server = new grpc.Server();
+  const server = new grpc.Server({
+    // HTTP/2 pings find an Envoy that vanished without closing its stream, so status shows it.
+    'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+  });
   server.addService(service, handlers);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>

@@ -9,6 +9,7 @@ import {
   GatewayInputError,
   staticBootstrap,
   typed,
+  upstreamCluster,
   type GatewayResourcesInput,
 } from '../../../control-plane/src/xds/index.ts';
 import { envoyAvailable, validateEnvoyConfig } from '../../helpers/envoy.ts';
@@ -115,6 +116,26 @@ describe.skipIf(!envoyAvailable())('gateway resources accepted by real Envoy (--
       }),
     );
     expect(code, output).toBe(0);
+  });
+
+  it('accepts jwt_authn with remote JWKS fetched through an extra cluster', async () => {
+    const remoteJwt = {
+      name: 'envoy.filters.http.jwt_authn',
+      typed_config: typed('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', {
+        providers: {
+          demo: {
+            issuer: 'http://127.0.0.1:18004',
+            remote_jwks: { http_uri: { uri: 'http://127.0.0.1:18004/jwks', cluster: 'jwks', timeout: { seconds: '2' } }, cache_duration: { seconds: '300' } },
+            payload_in_metadata: 'claims',
+          },
+        },
+        rules: [{ match: { prefix: '/' }, requires: { provider_name: 'demo' } }],
+      }),
+    };
+    const input = sampleGatewayInput({ httpFilters: [remoteJwt], extraClusters: [upstreamCluster({ name: 'jwks', host: '127.0.0.1', port: 18004 })] });
+    const { code, output } = await validate(input);
+    expect(code, output).toBe(0);
+    expect(buildGatewayResources(input).clusters.map((c) => c.name)).toEqual(['demo', 'embguard_processor', 'jwks']);
   });
 
   it('rejects an upstream with an invalid IP address (the check can fail)', async () => {

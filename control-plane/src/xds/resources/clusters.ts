@@ -21,8 +21,18 @@ export const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 
 const CONNECT_TIMEOUT_MS = 2_000;
 
-/** A cluster whose single endpoint is `host:port`: STATIC for an IP literal, STRICT_DNS for a name. */
-export function upstreamCluster(upstream: UpstreamInput, maxResponseBytes: number): Cluster {
+/**
+ * Default response buffer: 32 MiB holds e.g. 1,000 float vectors of 1,536 dimensions as JSON
+ * (~20 bytes per number); base64 responses are about a third of that size.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A cluster whose single endpoint is `host:port`: STATIC for an IP literal, STRICT_DNS for a
+ * name, TLS with SAN check when asked. Used for embeddings upstreams and for hosts other filters
+ * call (a JWKS endpoint).
+ */
+export function upstreamCluster(upstream: UpstreamInput, maxResponseBytes: number = DEFAULT_MAX_RESPONSE_BYTES): Cluster {
   return {
     name: upstream.name,
     type: isIpLiteral(upstream.host) ? 'STATIC' : 'STRICT_DNS',

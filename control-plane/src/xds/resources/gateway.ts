@@ -1,6 +1,7 @@
+import type { Cluster } from '../../generated/envoy/config/cluster/v3/Cluster.ts';
 import type { HttpFilter } from '../../generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpFilter.ts';
 import { XdsSnapshot, type XdsSnapshotInput } from '../snapshot.ts';
-import { processorCluster, upstreamCluster, type UpstreamInput } from './clusters.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES, processorCluster, upstreamCluster, type UpstreamInput } from './clusters.ts';
 import { gatewayListener } from './listener.ts';
 import { gatewayRoutes } from './routes.ts';
 
@@ -32,13 +33,10 @@ export interface GatewayResourcesInput {
   maxResponseBytes?: number;
   /** HTTP filters placed before ext_proc, e.g. the jwt_authn filter from the identity capability. */
   httpFilters?: readonly HttpFilter[];
+  /** Clusters those filters need, e.g. the JWKS host of jwt_authn's `remote_jwks` (see `upstreamCluster`). */
+  extraClusters?: readonly Cluster[];
 }
 
-/**
- * Default response buffer: 32 MiB holds e.g. 1,000 float vectors of 1,536 dimensions as JSON
- * (~20 bytes per number); base64 responses are about a third of that size.
- */
-export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 /** Thrown for an input that cannot describe a gateway (e.g. a route to an unknown upstream). */
@@ -64,6 +62,7 @@ export function buildGatewayResources(input: GatewayResourcesInput, configVersio
     clusters: [
       ...input.upstreams.map((upstream) => upstreamCluster(upstream, maxResponseBytes)),
       processorCluster(GATEWAY_NAMES.processorCluster, input.processor.host, input.processor.port),
+      ...(input.extraClusters ?? []),
     ],
     endpoints: [],
     listeners: [

@@ -4,10 +4,9 @@ export {
   buildGatewaySnapshot,
   GatewayInputError,
   GATEWAY_NAMES,
-  DEFAULT_MAX_RESPONSE_BYTES,
   type GatewayResourcesInput,
 } from './gateway.ts';
-export { SYSTEM_CA_FILE, type UpstreamInput } from './clusters.ts';
+export { DEFAULT_MAX_RESPONSE_BYTES, SYSTEM_CA_FILE, upstreamCluster, type UpstreamInput } from './clusters.ts';
 export { JWT_AUTHN_NAMESPACE } from './listener.ts';
 export {
   adsBootstrap,

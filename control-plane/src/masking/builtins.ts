@@ -44,6 +44,8 @@ function isDomainChar(c: number): boolean {
 }
 
 const TLD = /^[A-Za-z]{2,24}$/;
+const lowerCase = (v: string): string => v.toLowerCase();
+const macCanonical = (v: string): string => alphanumericsOf(v).toLowerCase();
 
 function emailAt(text: string, at: number): [number, number] | undefined {
   let start = at;
@@ -67,7 +69,7 @@ const emailRecognizer: Recognizer = {
     for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
       const span = emailAt(text, at);
       if (!span) continue;
-      out.push({ type: 'EMAIL_ADDRESS', start: span[0], end: span[1], specificity: 65, canonical: text.slice(span[0], span[1]).toLowerCase() });
+      out.push({ type: 'EMAIL_ADDRESS', start: span[0], end: span[1], specificity: 65, value: text.slice(span[0], span[1]), canonical: lowerCase });
       at = span[1] - 1;
     }
   },
@@ -213,7 +215,7 @@ const ipv6Recognizer: Recognizer = {
       if (isWordChar(before) || isWordChar(after) || after === 58) continue;
       const value = text.slice(start, end);
       const address = value.split('%')[0]!;
-      if (ipv6Valid(address)) out.push({ type: 'IP_ADDRESS', start, end, specificity: 60, canonical: address.toLowerCase() });
+      if (ipv6Valid(address)) out.push({ type: 'IP_ADDRESS', start, end, specificity: 60, value: address, canonical: lowerCase });
     }
   },
 };
@@ -241,7 +243,7 @@ export const PERSON_HEURISTIC_SPECS: readonly PatternSpec[] = [
   regex: new RegExp(`${prefix}(${NAME_WORDS})\\b`, 'gd'),
   valueGroup: 1,
   validate: personHeuristicValid,
-  canonical: (v: string) => v.toLowerCase(),
+  canonical: lowerCase,
 }));
 
 // ---------------------------------------------------------------------------------------------
@@ -437,7 +439,7 @@ const SPECS: readonly PatternSpec[] = [
     regex: /\b(?:bc|tb)1[ac-hj-np-z02-9]{11,71}\b/gi,
     lowerLiterals: ['bc1', 'tb1'],
     validate: bech32Valid,
-    canonical: (v) => v.toLowerCase(),
+    canonical: lowerCase,
   },
   {
     // EIP-55 mixed-case checksums need Keccak-256, which node:crypto does not offer; the 0x + 40 hex
@@ -446,7 +448,7 @@ const SPECS: readonly PatternSpec[] = [
     specificity: 80,
     regex: /\b0x[a-fA-F0-9]{40}\b/g,
     literals: ['0x'],
-    canonical: (v) => v.toLowerCase(),
+    canonical: lowerCase,
   },
   {
     type: 'IP_ADDRESS',
@@ -461,7 +463,7 @@ const SPECS: readonly PatternSpec[] = [
     regex: /(?<![\w:.-])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-]|\.\w)/g,
     shape: /[:-][0-9A-Fa-f]{2}[:-]/,
     validate: (v) => /\d/.test(v),
-    canonical: (v) => alphanumericsOf(v).toLowerCase(),
+    canonical: macCanonical,
   },
   {
     type: 'MAC_ADDRESS',
@@ -469,7 +471,7 @@ const SPECS: readonly PatternSpec[] = [
     regex: /(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])/g,
     shape: /\.[0-9A-Fa-f]{4}\./,
     validate: (v) => /\d/.test(v),
-    canonical: (v) => alphanumericsOf(v).toLowerCase(),
+    canonical: macCanonical,
   },
   {
     type: 'PHONE_NUMBER',

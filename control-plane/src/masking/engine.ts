@@ -191,7 +191,8 @@ export function createMaskingEngine(rules: MaskingRules = DEFAULT_MASKING_RULES,
       case 'redact':
         return '';
       case 'tokenize':
-        return `<${r.winner.type}_${tokenizer!.token(r.winner.type, r.winner.canonical)}>`;
+        const { type, value, canonical } = r.winner;
+        return `<${type}_${tokenizer!.token(type, canonical ? canonical(value) : value)}>`;
       default:
         return `<${r.winner.type}>`;
     }

@@ -100,7 +100,7 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
         if (end <= start) continue;
         if (spec.validate && !spec.validate(value, match, ctx, start)) continue;
         if (spec.context && (spec.needsContext?.(value, match) ?? true) && !hasContext(ctx, start, end, spec.context)) continue;
-        out.push({ type: spec.type, start, end, specificity: spec.specificity, canonical: spec.canonical ? spec.canonical(value) : value });
+        out.push({ type: spec.type, start, end, specificity: spec.specificity, value, canonical: spec.canonical });
       }
     },
   };

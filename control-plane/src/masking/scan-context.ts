@@ -20,8 +20,11 @@ export interface Candidate {
   readonly start: number;
   readonly end: number;
   readonly specificity: number;
-  /** The canonical value tokens are made from (lower-cased email, E.164 phone, card digits …). */
-  readonly canonical: string;
+  /** The matched value, in normalised text. */
+  readonly value: string;
+  /** Turns the value into the canonical form tokens are made from (lower-cased email, E.164 phone,
+   * card digits …); called only when the finding is tokenized. Absent: the value itself. */
+  readonly canonical?: (value: string) => string;
 }
 
 // A regex scan runs in V8's compiled matcher, several times faster than a JavaScript loop over

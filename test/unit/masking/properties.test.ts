@@ -5,11 +5,11 @@ import { generateCorpus } from '../../fixtures/masking/generate-corpus.ts';
 
 const engine = createMaskingEngine();
 const positives = generateCorpus(3, 0);
-const fillers = ['', ' ', 'note: ', 'x', '\u200b', '１２', 'Re: ', '\n', 'ok. ', 'Ünïcödé ', '😀 '];
+const fillers = ['', ' ', 'note: ', 'x', '\u200b', '１２', 'Re: ', '\n', 'ok. ', 'Ünïcödé ', '😀 ', 'ﬁle ', '＠', '\ud800'];
 
 // Texts made of labelled sentences (each holding one known value) and filler, in random order.
 const texts = fc
-  .array(fc.oneof(fc.constantFrom(...positives.map((r) => r.text)), fc.constantFrom(...fillers), fc.string({ maxLength: 20 })), { maxLength: 8 })
+  .array(fc.oneof(fc.constantFrom(...positives.map((r) => r.text)), fc.constantFrom(...fillers), fc.string({ maxLength: 20 }), fc.string({ maxLength: 12, unit: 'binary' })), { maxLength: 8 })
   .map((parts) => parts.join(' '));
 
 describe('masking properties', () => {

@@ -30,6 +30,11 @@ export const ERROR_CATALOG = {
     message: 'The request body must be application/json.',
   },
   invalid_request: { status: 400, type: 'invalid_request_error', message: 'The request body is not a valid embeddings request.' },
+  malformed_http: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The HTTP request is malformed or uses a path or header form the gateway refuses.',
+  },
   missing_model: { status: 400, type: 'invalid_request_error', message: "The request must name a 'model'." },
   invalid_input: {
     status: 400,

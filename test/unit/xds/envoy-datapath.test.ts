@@ -89,6 +89,7 @@ describe.skipIf(!envoyAvailable())('gateway listener on real Envoy', () => {
     expectOpenAIError(tooLarge, 'body_too_large');
     const escapedSlash = await call('/v1%2Fembeddings', { method: 'POST', body: '{}' });
     expect(escapedSlash.status).toBe(400);
+    expectOpenAIError(escapedSlash, 'malformed_http');
     expect(upstream.paths.length).toBe(before);
   });
 

@@ -77,15 +77,11 @@ function celFilter(expression: string): ResponseMapper['filter'] {
   };
 }
 
-function statusIs(code: number): ResponseMapper['filter'] {
-  return { status_code_filter: { comparison: { op: 'EQ', value: { default_value: code, runtime_key: `embguard.local_reply.${code}` } } } };
-}
-
 /**
- * Envoy's own error replies (processor unreachable or failing, codec errors, body too large,
- * upstream down or slow) become JSON in the OpenAI error shape. Keyed on response code details or
- * flags only Envoy produces, so the processor's ImmediateResponses, already JSON, pass untouched —
- * except 413, which both may send and which maps to the same catalog error. First match wins.
+ * Envoy's own error replies (processor unreachable or failing, malformed HTTP, body too large,
+ * upstream down or slow) become JSON in the OpenAI error shape. Keyed on response code details
+ * (observed on Envoy 1.40) or flags only Envoy produces, so the processor's ImmediateResponses,
+ * already JSON, pass untouched. First match wins.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/local_reply
  */
 function localReplyMappers(): ResponseMapper[] {
@@ -93,8 +89,15 @@ function localReplyMappers(): ResponseMapper[] {
     // ext_proc's own failures (fail closed: connect error, stream error, message timeout) carry
     // details `ext_proc_error_…` and an empty text/plain 500 otherwise.
     jsonMapper(celFilter("response.code_details.startsWith('ext_proc_error')"), 'processor_unavailable', false),
-    jsonMapper({ response_flag_filter: { flags: ['DPE'] } }, 'invalid_request', true),
-    jsonMapper(statusIs(413), 'body_too_large', true),
+    // Codec errors (`http1.unexpected_underscore`, `http1.content_length_and_chunked_not_allowed`, …)
+    // and refused path spellings (`%2F`). With ext_proc on the listener, codec errors that close
+    // the connection at once may end with no reply at all; the request never goes upstream either way.
+    jsonMapper(
+      celFilter("response.code_details.startsWith('http1.') || response.code_details.startsWith('http2.') || response.code_details == 'path_normalization_failed'"),
+      'malformed_http',
+      true,
+    ),
+    jsonMapper(celFilter("response.code_details == 'request_payload_too_large'"), 'body_too_large', true),
     jsonMapper({ response_flag_filter: { flags: ['UH', 'UF', 'URX', 'UC', 'UO', 'NR'] } }, 'upstream_unavailable', false),
     jsonMapper({ response_flag_filter: { flags: ['UT'] } }, 'upstream_timeout', false),
   ];

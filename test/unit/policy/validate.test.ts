@@ -156,8 +156,9 @@ describe('policy validate', () => {
 `,
       'grant.yaml': `apiVersion: embguard.io/v1\nkind: AccessGrant\nmetadata: {name: long}\nspec:\n  subject: eve@example.com\n  models: [demo-embed]\n  notBefore: "2026-01-01T00:00:00Z"\n  duration: 90d\n  reason: a long evaluation period\n`,
     });
+    const contractors = fs.readFileSync(path.join(dir, 'access.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('id: contractors-business-hours')) + 1;
     expect(problems(dir)).toEqual([
-      'access.yaml:18:11: allow rule contractors-business-hours can never apply: deny rule no-contractors always overrides it',
+      `access.yaml:${contractors}:11: allow rule contractors-business-hours can never apply: deny rule no-contractors always overrides it`,
       'extra.yaml:13:46: start and end are equal: the window is empty',
       'extra.yaml:13:65: unknown time zone Mars/Olympus: use an IANA name or UTC',
       'extra.yaml:14:11: allow rule shadowed can never apply: deny rule no-contractors always overrides it',

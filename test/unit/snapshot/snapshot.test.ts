@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../../control-plane/src/clock/index.ts';
 import { createGitHubClient } from '../../../control-plane/src/github/index.ts';
 import { silentLogger } from '../../../control-plane/src/log/index.ts';
+import { formatProblem, validatePolicySources } from '../../../control-plane/src/policy/index.ts';
 import { parseVerifierKey, signerFromSeed, signNote } from '../../../control-plane/src/signing/index.ts';
 import {
   DirectorySnapshotStore,
@@ -18,6 +19,7 @@ import {
   diffSnapshots,
   openSnapshot,
   readManifestUnverified,
+  readPolicyFilesAt,
   snapshotFileName,
   type SnapshotUpdate,
 } from '../../../control-plane/src/snapshot/index.ts';
@@ -87,6 +89,12 @@ function mergeReviewedChange(reviews: (head: string, oldHead: string) => ReturnT
   return { mergeSha, headSha };
 }
 
+/** `line:col` (1-based) of the first occurrence of `needle`: example files change, positions are computed. */
+function positionOf(text: string, needle: string): string {
+  const before = text.slice(0, text.indexOf(needle));
+  return `${before.split('\n').length}:${before.length - before.lastIndexOf('\n')}`;
+}
+
 function loader(updates: SnapshotUpdate[] = [], options: { allowUnapproved?: boolean } = {}) {
   return new SnapshotLoader({ source: store, trustedKeys: trusted, logger: silentLogger(), onSnapshot: (u) => void updates.push(u), ...options });
 }
@@ -134,7 +142,7 @@ describe('snapshot build', () => {
     repo.commitAll('Break it');
     const err = await build({ allowUnapproved: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PolicyInvalidError);
-    expect((err as PolicyInvalidError).problems.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(['policies/access.yaml:29:15']);
+    expect((err as PolicyInvalidError).problems.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual([`policies/access.yaml:${positionOf(repo.read('policies/access.yaml'), 'forbid')}`]);
   });
 
   it('keeps seq monotonic, chains parents and never overwrites a file', async () => {
@@ -145,6 +153,48 @@ describe('snapshot build', () => {
     await expect(store.write(path.basename(first.file), Buffer.from('x'))).rejects.toThrow(/never overwritten/);
     const diff = diffSnapshots(first.manifest, second.manifest);
     expect(diff).toMatchObject({ documents: { added: [], removed: [], changed: [] }, compiled: [] });
+  });
+});
+
+describe('the whole flow on a real Git repository', () => {
+  it('invalid change → fixed → reviewed (stale and self approvals ignored) → built → loaded; a tampered newer file is refused', async () => {
+    const updates: SnapshotUpdate[] = [];
+    const l = loader(updates);
+    repo.git('checkout', '-q', '-b', 'change');
+    repo.write('policies/access.yaml', repo.read('policies/access.yaml').replace('groups: [data-science]', 'groups: [data-scientists]'));
+    repo.commitAll('Typo in a group');
+    const invalid = validatePolicySources(readPolicyFilesAt(repo.dir, 'HEAD', 'policies'), { label: 'policies' });
+    expect(invalid.problems.map(formatProblem)).toEqual([`policies/access.yaml:${positionOf(repo.read('policies/access.yaml'), 'data-scientists')}: unknown group data-scientists`]);
+    repo.write('policies/access.yaml', repo.read('policies/access.yaml').replace('groups: [data-scientists]', 'groups: [data-science, platform]'));
+    const oldHead = repo.commitAll('Fix the group');
+    repo.write('policies/masking.yaml', repo.read('policies/masking.yaml').replace('action: tokenize', 'action: mask'));
+    const headSha = repo.commitAll('Mask rather than tokenize contact details');
+    const mergeSha = repo.merge('change');
+    const s = github.state;
+    s.pulls.set(PR_NUMBER, {
+      number: PR_NUMBER, title: 'Access and masking', html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR_NUMBER}`, state: 'closed',
+      merged: true, merged_at: '2026-01-02T11:00:00Z', merge_commit_sha: mergeSha, user: { login: 'dev-dana', id: 8007 },
+      head: { sha: headSha, ref: 'change' }, base: { sha: repo.git('rev-parse', 'HEAD^1'), ref: 'main' }, merged_by: null,
+    });
+    s.commitPulls.set(mergeSha, [PR_NUMBER]);
+    s.files.set(PR_NUMBER, [
+      { filename: 'policies/access.yaml', status: 'modified', additions: 1, deletions: 1, changes: 2, sha: 'e'.repeat(40) },
+      { filename: 'policies/masking.yaml', status: 'modified', additions: 1, deletions: 1, changes: 2, sha: 'f'.repeat(40) },
+    ]);
+    for (const login of ['alice-sec', 'dev-dana']) s.permissions.set(login, { permission: 'write', role_name: 'write' });
+    s.reviews.set(PR_NUMBER, [review('alice-sec', 'APPROVED', oldHead, '2026-01-02T09:00:00Z'), review('dev-dana', 'APPROVED', headSha, '2026-01-02T09:05:00Z')]);
+    await expect(build()).rejects.toThrow(/policies\/masking\*\.yaml \(policies\/masking\.yaml\) needs 1 approval\(s\) from security, has 0/);
+    s.reviews.get(PR_NUMBER)!.push(review('alice-sec', 'APPROVED', headSha, '2026-01-02T10:00:00Z'));
+    const built = await build();
+    expect(built.manifest.approvals?.approvals.map((a) => a.subject)).toEqual(['alice@example.com']);
+    expect((await l.reload()).status).toBe('loaded');
+    expect(updates.map((u) => u.version)).toEqual([built.version]);
+    expect(l.current()?.compiled.masking.enforced.rules.find((r) => r.id === 'contact-details-tokenized')?.action).toBe('mask');
+    const text = fs.readFileSync(built.file, 'utf8').replace('"action":"mask"', '"action":"allow"');
+    fs.writeFileSync(path.join(store.location, snapshotFileName(2, built.manifest.sha256)), text);
+    const outcome = await l.reload();
+    expect(outcome.rejected.map((e) => `${e.file}: ${e.reason}`)).toEqual([`${snapshotFileName(2, built.manifest.sha256)}: bad_signature`]);
+    expect(l.current()?.version).toBe(built.version);
   });
 });
 

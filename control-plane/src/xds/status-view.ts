@@ -47,7 +47,7 @@ export function formatStatusTable(document: XdsStatusDocument): string {
     node.nodeId,
     node.state,
     node.connected ? 'yes' : 'no',
-    node.acceptedVersion ?? '-',
+    node.acceptedVersion ?? (Object.values(node.types).some((t) => t?.acceptedVersion) ? 'mixed' : '-'),
     node.rejectedVersion ?? '-',
     node.lastPushAt ?? '-',
     oneLine(node.error ?? '-', 100),

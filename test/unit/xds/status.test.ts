@@ -103,5 +103,9 @@ describe('node status', () => {
     expect(lines[1]).toMatch(/^NODE\s+STATE\s+CONNECTED\s+ACCEPTED\s+REJECTED\s+LAST PUSH\s+ERROR$/);
     expect(lines[2]).toMatch(new RegExp(`^node-a\\s+rejected\\s+yes\\s+${V1}\\s+${V2}\\s+\\S+\\s+bad cluster second line$`));
     expect(formatStatusTable({ snapshotVersion: null, nodes: [] })).toContain('no Envoy node has connected yet');
+    const [node] = xds.statusDocument().nodes;
+    if (!node) throw new Error('no node');
+    const mixed = { ...node, acceptedVersion: null, types: { cluster: node.types.cluster, listener: { ...node.types.cluster!, acceptedVersion: V2 } } };
+    expect(formatStatusTable({ snapshotVersion: V2, nodes: [mixed] })).toMatch(/node-a\s+rejected\s+yes\s+mixed\s/);
   });
 });

@@ -1,19 +1,17 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { start, type App } from '../../control-plane/src/app.ts';
+import { start, type App } from '../../control-plane/src/app/index.ts';
 import { systemClock } from '../../control-plane/src/clock/index.ts';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../control-plane/src/config/index.ts';
 import { demoSecretEnv, startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
 import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
-import { compilePolicy, validatePolicySet, type CompiledPolicy, type PolicyDocument } from '../../control-plane/src/policy/index.ts';
-import { snapshotVersion, type ActiveSnapshot } from '../../control-plane/src/runtime/index.ts';
+import { compilePolicy, validatePolicySet, type PolicyDocument } from '../../control-plane/src/policy/index.ts';
+import { buildSnapshot, DirectorySnapshotStore, generateSnapshotKeyFiles, parseSnapshotSigner } from '../../control-plane/src/snapshot/index.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { POLICY_CONTENT_CHECKS } from '../../control-plane/src/cli/commands/policy-source.ts';
 
 /** One whole embguard stack on free loopback ports: demo upstream, demo issuer, control plane + processor, Envoy. */
 export interface Stack {
@@ -30,8 +28,11 @@ export interface Stack {
   readonly logFile: string;
   token(subject?: string, groups?: readonly string[]): Promise<string>;
   openai(token: string): OpenAI;
-  /** Activates a snapshot built from `compiled` at `seq` and waits until Envoy ACKed it. */
-  activate(compiled: CompiledPolicy, seq: number): Promise<ActiveSnapshot>;
+  /**
+   * Builds and signs a development snapshot of `documents` into the stack's store, has the control
+   * plane load it through its verifying loader, and waits until Envoy ACKed it. Returns its version.
+   */
+  publish(documents: readonly PolicyDocument[]): Promise<string>;
   waitForVersion(version: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -52,7 +53,7 @@ export function envoyAvailable(): boolean {
 
 /** The repository's policy documents with the addresses of this stack's demo upstream and issuer. */
 export function demoPolicyDocuments(upstreamUrl: string, issuer: DemoIssuer): PolicyDocument[] {
-  const result = validatePolicySet(path.join(PROJECT_ROOT, 'policies'), { checks: POLICY_CONTENT_CHECKS });
+  const result = validatePolicySet(path.join(PROJECT_ROOT, 'policies'));
   if (!result.ok) throw new Error(`policies/ does not validate: ${JSON.stringify(result.problems)}`);
   return result.documents.map(({ document }) => {
     const copy = structuredClone(document);
@@ -67,10 +68,6 @@ export function demoPolicyDocuments(upstreamUrl: string, issuer: DemoIssuer): Po
   });
 }
 
-/** A stand-in content hash for snapshots the harness activates directly (signing is tested apart). */
-function fakeSha(seq: number, compiled: CompiledPolicy): string {
-  return createHash('sha256').update(`${seq}:${JSON.stringify(compiled)}`).digest('hex');
-}
 
 export async function startStack(options: { logger?: Logger } = {}): Promise<Stack> {
   const { dir: home, cleanup } = makeTempDir('embguard-e2e-');
@@ -86,8 +83,10 @@ export async function startStack(options: { logger?: Logger } = {}): Promise<Sta
     stoppers.push(() => issuer.close());
     const listenerPort = await freePort();
     const adminPort = await freePort();
+    const keys = generateSnapshotKeyFiles(path.join(home, 'keys'));
+    const signer = parseSnapshotSigner(fs.readFileSync(keys.privateKeyFile, 'utf8'));
     const config = loadConfig(
-      { EMBGUARD_HOME: home },
+      { EMBGUARD_HOME: home, EMBGUARD_SNAPSHOT_DEV: '1' },
       { ports: { listener: listenerPort, envoyAdmin: adminPort, xds: 0, processor: 0, api: 0, demoUpstream: upstream.port, demoIssuer: issuer.port } },
     );
     const app = await start(config, {
@@ -110,7 +109,7 @@ export async function startStack(options: { logger?: Logger } = {}): Promise<Sta
     const waitForVersion = async (version: string, timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        const node = app.xds.status().find((candidate) => candidate.nodeId === 'e2e');
+        const node = app.xds.status().find((candidate: { nodeId: string }) => candidate.nodeId === 'e2e');
         if (node?.acceptedVersion === version) return;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -129,12 +128,21 @@ export async function startStack(options: { logger?: Logger } = {}): Promise<Sta
       logFile,
       token: (subject = 'alice', groups = ['engineering']) => issuer.mintToken({ sub: subject, groups: [...groups] }),
       openai: (token) => new OpenAI({ baseURL: `http://127.0.0.1:${listenerPort}/v1`, apiKey: token, maxRetries: 0, timeout: 10_000 }),
-      async activate(compiled, seq) {
-        const sha256 = fakeSha(seq, compiled);
-        const snapshot: ActiveSnapshot = { ref: { seq, sha256, version: snapshotVersion(seq, sha256) }, compiled };
-        app.activate(snapshot);
-        await waitForVersion(snapshot.ref.version);
-        return snapshot;
+      async publish(documents) {
+        const built = await buildSnapshot({
+          store: new DirectorySnapshotStore(config.snapshots.source),
+          content: { documents: documents.map((document) => ({ file: `policies/${document.kind}.yaml`, document })), compiled: compilePolicy(documents) },
+          revision: '0'.repeat(40),
+          signers: [signer],
+          approvals: null,
+          allowUnapproved: true,
+          builder: 'e2e harness',
+          clock: systemClock,
+        });
+        const outcome = await app.reloadSnapshots();
+        if (app.active()?.ref.version !== built.version) throw new Error(`snapshot ${built.version} not loaded: ${outcome.status}`);
+        await waitForVersion(built.version);
+        return built.version;
       },
       waitForVersion,
       async stop() {
@@ -142,7 +150,7 @@ export async function startStack(options: { logger?: Logger } = {}): Promise<Sta
         cleanup();
       },
     };
-    await stack.activate(compilePolicy(demoPolicyDocuments(upstream.url, issuer)), 1);
+    await stack.publish(demoPolicyDocuments(upstream.url, issuer));
     await envoy.waitReady();
     return stack;
   } catch (err) {

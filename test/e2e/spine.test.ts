@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../control-plane/src/config/index.ts';
 import { startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
 import { silentLogger } from '../../control-plane/src/log/index.ts';
-import { compilePolicy } from '../../control-plane/src/policy/index.ts';
 import { toXdsSnapshot } from '../../control-plane/src/runtime/index.ts';
 import { XdsSnapshot } from '../../control-plane/src/xds/index.ts';
 import { demoPolicyDocuments, envoyAvailable, startStack, type Stack } from './harness.ts';
@@ -105,16 +104,16 @@ describe.skipIf(!envoyAvailable())('spine: openai client → Envoy → processor
       const client = stack.openai(token);
       const pidBefore = stack.envoy.pid;
       const inFlight = Array.from({ length: 20 }, (_, i) => client.embeddings.create({ model: 'demo-embed', input: `request ${i}` }));
-      const snapshot = await stack.activate(compilePolicy(demoPolicyDocuments(other.url, stack.issuer)), 2);
+      const version = await stack.publish(demoPolicyDocuments(other.url, stack.issuer));
       const results = await Promise.allSettled(inFlight);
       expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
       await client.embeddings.create({ model: 'demo-embed', input: 'after the change' });
       expect(seen.some((r) => r.body.includes('after the change'))).toBe(true);
       expect(stack.envoy.pid).toBe(pidBefore);
       const dump = JSON.stringify(await stack.envoy.configDump());
-      expect(dump).toContain(`"version_info":"${snapshot.ref.version}"`);
+      expect(dump).toContain(`"version_info":"${version}"`);
     } finally {
-      await stack.activate(compilePolicy(demoPolicyDocuments(stack.upstream.url, stack.issuer)), 3);
+      await stack.publish(demoPolicyDocuments(stack.upstream.url, stack.issuer));
       await other.close();
     }
   });

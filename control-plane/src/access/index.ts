@@ -17,6 +17,7 @@ export { GrantStore, grantStorePath, type GrantRecord, type GrantSource } from '
 export {
   JitAccess,
   grantState,
+  policyGrantWindows,
   type AccessEvent,
   type AccessEventType,
   type AccessRequestInput,

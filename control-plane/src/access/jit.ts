@@ -91,6 +91,26 @@ export function grantState(record: GrantRecord, now: number): GrantState {
   return now < record.activeUntil ? 'active' : 'expired';
 }
 
+/** The id under which an AccessGrant document lives in the grant store. */
+function policyGrantId(grant: CompiledGrant): string {
+  return `policy:${grant.name}`;
+}
+
+/**
+ * AccessGrant documents as `decideAccess` takes them, without a grant store: for evaluating a
+ * snapshot on its own (`embguard policy test`).
+ */
+export function policyGrantWindows(grants: readonly CompiledGrant[]): GrantWindow[] {
+  return grants.map((grant) => ({
+    id: policyGrantId(grant),
+    subject: grant.subject,
+    models: grant.models,
+    endpoints: grant.endpoints,
+    activeFrom: Date.parse(grant.notBefore),
+    activeUntil: Date.parse(grant.expiresAt),
+  }));
+}
+
 /** The decision's view of an approved, unrevoked grant; nothing for any other record. */
 function grantWindowOf(record: GrantRecord): GrantWindow[] {
   if (record.activeFrom === null || record.activeUntil === null || record.revokedAt !== null || record.deniedAt !== null) return [];
@@ -251,7 +271,7 @@ export class JitAccess {
    */
   syncPolicyGrants(grants: readonly CompiledGrant[]): void {
     const now = this.#clock.now();
-    const wanted = new Map(grants.map((grant) => [`policy:${grant.name}`, grant]));
+    const wanted = new Map(grants.map((grant) => [policyGrantId(grant), grant]));
     for (const [id, grant] of wanted) {
       const activeFrom = Date.parse(grant.notBefore);
       const activeUntil = Date.parse(grant.expiresAt);

@@ -7,6 +7,7 @@ import { registerMaskCommands } from './commands/mask.ts';
 import { registerUpCommand } from './commands/up.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerPolicyCommands } from './commands/policy.ts';
+import { policyTestDecider } from '../runtime/index.ts';
 import { registerSnapshotCommands } from './commands/snapshot.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerXdsCommands } from './commands/xds.ts';
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
   registerMaskCommands(program);
   registerAccessCommands(program);
   registerTokenCommands(program);
-  registerPolicyCommands(program);
+  registerPolicyCommands(program, { decide: policyTestDecider });
   registerSnapshotCommands(program);
   registerKeysCommands(program);
   registerXdsCommands(program);

@@ -1,10 +1,11 @@
 import { accessDeniedError, decideAccess, type AccessDecision, type GrantWindow } from '../access/index.ts';
+import { decideRequest, refusalError } from './decide.ts';
 import type { AuditActor, AuditDecision, AuditEventInput, AuditMasking, AuditRequest, AuditUpstream } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { identityFromMetadata, type Identity } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
-import { scanEmbeddingsInput, type Finding, type InputScanResult } from '../masking/index.ts';
+import type { Finding, InputScanResult } from '../masking/index.ts';
 import {
   continueResponse,
   errorResponse,
@@ -205,24 +206,18 @@ export class Exchange {
     const request = parseEmbeddingsRequest(body, policy.limits);
     this.#request = request;
     if (policy.models.size > 0 && !policy.models.has(request.model)) throw new GatewayError('unknown_model', { param: 'model' });
-    const access = this.#authorize(policy, request.model);
-    if (!access.allowed) throw accessDeniedError(access);
-    const scope = { model: request.model, groups: this.#identity?.groups ?? [] };
-    const scan = scanEmbeddingsInput(policy.masking, request.input, scope);
-    this.#scan = scan;
-    const user = request.user === undefined ? undefined : policy.masking.scan(request.user, scope);
-    this.#refuseOnMaskingOutcome(scan);
-    await this.#commitReceived([...scan.findings, ...(user?.findings ?? [])]);
+    const decision = decideRequest(
+      policy,
+      { identity: this.#identity as Identity, model: request.model, endpoint: this.#path, input: request.input, user: request.user },
+      { clock: this.#deps.clock, grants: this.#deps.grants() },
+    );
+    this.#access = decision.access;
+    if (decision.outcome === 'deny') throw refusalError(decision);
+    this.#scan = decision.scan;
+    if (decision.outcome !== 'allow') throw refusalError(decision);
+    await this.#commitReceived([...decision.scan.findings, ...(decision.user?.findings ?? [])]);
     this.#forwardedAt = this.#deps.clock.now();
-    return replaceBody('request_body', serializeEmbeddingsRequest(request, scan.input, user?.masked));
-  }
-
-  #refuseOnMaskingOutcome(scan: InputScanResult): void {
-    if (!scan.decision) return;
-    const detail = `(entity: ${scan.decision.entityType}, rule: ${scan.decision.ruleId})`;
-    if (scan.outcome === 'block') throw new GatewayError('blocked_content', { detail });
-    // The approval workflow is not built yet: a request that needs approval is refused, never sent.
-    if (scan.outcome === 'require_approval') throw new GatewayError('approval_required', { detail });
+    return replaceBody('request_body', serializeEmbeddingsRequest(request, decision.scan.input, decision.user?.masked));
   }
 
   /** Durable before forward: the request goes upstream only once these events are committed. */

@@ -5,3 +5,4 @@
 export { toXdsSnapshot, type DataPathPorts } from './xds.ts';
 export { toRuntimePolicy } from './processor.ts';
 export { type ActiveSnapshot, snapshotVersion } from './active.ts';
+export { policyTestDecider } from './policy-test.ts';

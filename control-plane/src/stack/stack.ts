@@ -1,20 +1,21 @@
 import path from 'node:path';
-import { start, type App } from '../app.ts';
+import { start, type App } from '../app/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import { demoSecretEnv, startDemoUpstream, type DemoUpstream } from '../demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../envoy/index.ts';
-import { startDemoIssuer, type DemoIssuer } from '../identity/index.ts';
+import { demoIssuerKeyDir, startDemoIssuer, type DemoIssuer } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { ActiveSnapshot } from '../runtime/index.ts';
+import { buildDevSnapshot } from './dev-snapshot.ts';
 
 export interface StackOptions {
   logger: Logger;
   clock: Clock;
-  /** Also run the demo upstream and the demo OIDC issuer. */
+  /**
+   * Also run the demo upstream and the demo OIDC issuer, and enforce the working tree's policy as
+   * an unapproved development snapshot signed with a local key.
+   */
   demo: boolean;
-  /** The verified snapshot to enforce first. */
-  loadSnapshot: () => Promise<ActiveSnapshot>;
   /** Reports progress of the start-up to a person. */
   progress?: (message: string) => void;
 }
@@ -28,15 +29,32 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
+/** The store has no snapshot the control plane may enforce; it refuses to start without one. */
+export class NoEnforceableSnapshotError extends Error {
+  constructor(source: string, reasons: readonly string[]) {
+    super(
+      reasons.length > 0
+        ? `no snapshot in ${source} passed verification:\n  - ${reasons.join('\n  - ')}`
+        : `no policy snapshot in ${source}: build one with 'embguard snapshot build', or run 'embguard up --demo' for a development snapshot`,
+    );
+    this.name = 'NoEnforceableSnapshotError';
+  }
+}
+
 const ENVOY_NODE_ID = 'embguard-local';
+
+function demoConfig(config: Readonly<Config>): Readonly<Config> {
+  return Object.freeze({ ...config, snapshots: { ...config.snapshots, allowUnapproved: true } });
+}
 
 /**
  * Starts the demo services (optional), the control plane with the processor, then Envoy, and waits
  * until Envoy is ready with the snapshot's listener. Anything started is stopped again if a later
  * step fails, so a failed start leaves no process behind.
  */
-export async function startStack(config: Readonly<Config>, options: StackOptions): Promise<RunningStack> {
+export async function startStack(baseConfig: Readonly<Config>, options: StackOptions): Promise<RunningStack> {
   const { logger } = options;
+  const config = options.demo ? demoConfig(baseConfig) : baseConfig;
   const progress = options.progress ?? (() => undefined);
   const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -51,16 +69,17 @@ export async function startStack(config: Readonly<Config>, options: StackOptions
       progress('starting the demo upstream and the demo OIDC issuer');
       demoUpstream = await startDemoUpstream({ host: config.host, port: config.ports.demoUpstream, logger });
       stoppers.push(() => demoUpstream!.close());
-      demoIssuer = await startDemoIssuer({ host: config.host, port: config.ports.demoIssuer, keyDir: path.join(config.home, 'demo-issuer'), logger });
+      demoIssuer = await startDemoIssuer({ host: config.host, port: config.ports.demoIssuer, keyDir: demoIssuerKeyDir(config.home), logger });
       stoppers.push(() => demoIssuer!.close());
+      progress(`signing the working tree's policy as development snapshot ${await buildDevSnapshot(config, options.clock)}`);
     }
-    progress('loading the policy snapshot');
-    const snapshot = await options.loadSnapshot();
     progress(`starting the control plane (xDS :${config.ports.xds}, processor :${config.ports.processor}, API :${config.ports.api})`);
     const secretEnv = options.demo ? demoSecretEnv(config.home, config.secretEnv) : {};
-    const app = await start(config, { logger, clock: options.clock, secretEnv });
+    const app = await start(config, { logger, clock: options.clock, secretEnv, watchSnapshots: true });
     stoppers.push(() => app.stop());
-    app.activate(snapshot);
+    const loaded = await app.reloadSnapshots();
+    const snapshot = app.active();
+    if (!snapshot) throw new NoEnforceableSnapshotError(config.snapshots.source, loaded.rejected.map((r) => r.message));
     progress(`starting Envoy (${config.envoyBin})`);
     const envoy = launchEnvoy({
       bin: config.envoyBin,

@@ -3,18 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
 import { compilePolicy, loadPolicyTests, runPolicyTests, validatePolicySet, type PolicyDecider } from '../../../control-plane/src/policy/index.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
-import { testDecider } from '../../fixtures/policy/decider.ts';
+import { policyTestDecider } from '../../../control-plane/src/runtime/index.ts';
 import fs from 'node:fs';
 
 const EXAMPLES = path.join(PROJECT_ROOT, 'policies');
 const compiled = compilePolicy(validatePolicySet(EXAMPLES).documents.map((d) => d.document));
 
 describe('policy test runner', () => {
-  it('runs the example cases in policies/tests against the capabilities the processor composes', async () => {
+  it('runs the example cases in policies/tests with the decision function the processor runs', async () => {
     const { cases, problems } = loadPolicyTests(path.join(EXAMPLES, 'tests'));
     expect(problems).toEqual([]);
     expect(cases.length).toBeGreaterThan(10);
-    const report = await runPolicyTests(compiled, cases, testDecider);
+    const report = await runPolicyTests(compiled, cases, policyTestDecider);
     expect(report.failed.map((f) => `${f.case.name}: ${f.mismatches.join('; ')}`)).toEqual([]);
     expect(report.passed).toBe(cases.length);
   });

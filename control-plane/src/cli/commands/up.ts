@@ -3,7 +3,6 @@ import { systemClock } from '../../clock/index.ts';
 import { loadConfig, type Config } from '../../config/index.ts';
 import { createLogger, type Logger } from '../../log/index.ts';
 import { startStack, type RunningStack } from '../../stack/index.ts';
-import { loadPolicySnapshot } from './policy-source.ts';
 
 /** Starts the stack for a CLI command, with progress on stderr. */
 export async function startCliStack(config: Readonly<Config>, logger: Logger, demo: boolean): Promise<RunningStack> {
@@ -11,7 +10,6 @@ export async function startCliStack(config: Readonly<Config>, logger: Logger, de
     logger,
     clock: systemClock,
     demo,
-    loadSnapshot: () => loadPolicySnapshot(config),
     progress: (message) => process.stderr.write(`embguard: ${message}\n`),
   });
 }

@@ -1,0 +1,66 @@
+import { GrantStore, grantStorePath, JitAccess, type AccessEvent, type JitApprovalSettings } from '../access/index.ts';
+import { openConfiguredAuditLog, type AuditEventInput, type AuditLog } from '../audit/index.ts';
+import type { Clock } from '../clock/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+
+/**
+ * Who approves just-in-time access until ApprovalPolicy carries its own settings: the security
+ * group, one approver, at most eight hours.
+ */
+export const DEFAULT_JIT_SETTINGS: JitApprovalSettings = { approverGroups: ['security'], quorum: 1, maxDurationMs: 8 * 3600_000 };
+const GRANT_SWEEP_INTERVAL_MS = 1000;
+
+/** State both roles share on one machine: the audit log and the grant store (SQLite files under `home`). */
+export interface SharedState {
+  readonly audit: AuditLog;
+  readonly access: JitAccess;
+  /** Appends without blocking the caller; a failure is logged. For control-plane events, not requests. */
+  recordInBackground(event: AuditEventInput): void;
+  close(): Promise<void>;
+}
+
+/** An access lifecycle step as an audit event. */
+function accessAuditEvent(event: AccessEvent): AuditEventInput {
+  const access = {
+    grantId: event.grantId,
+    requester: event.subject,
+    ...(event.activeFrom ? { startsAt: event.activeFrom } : {}),
+    ...(event.activeUntil ? { expiresAt: event.activeUntil } : {}),
+    ...(event.reason ? { reason: event.reason } : {}),
+  };
+  const actor = { subject: event.actor };
+  if (event.type === 'access.approved' || event.type === 'access.denied') {
+    return { type: event.type, actor, access: { ...access, approver: event.actor } };
+  }
+  return { type: event.type, actor, access };
+}
+
+/**
+ * Opens the audit log and the JIT grant store. Only one process per log signs checkpoints (the
+ * control plane); the processor only appends.
+ */
+export async function openSharedState(
+  config: Readonly<Config>,
+  deps: { logger: Logger; clock: Clock; signCheckpoints: boolean },
+): Promise<SharedState> {
+  const { logger, clock } = deps;
+  const audit = await openConfiguredAuditLog(config, { clock, logger, checkpointTimer: deps.signCheckpoints });
+  const recordInBackground = (event: AuditEventInput) => {
+    audit.append(event).catch((err: unknown) => logger.error({ err, type: event.type }, 'could not record an event'));
+  };
+  const grants = GrantStore.open(grantStorePath(config.home));
+  const access = new JitAccess({ store: grants, clock, settings: DEFAULT_JIT_SETTINGS, onEvent: (e) => recordInBackground(accessAuditEvent(e)) });
+  access.sweep();
+  const stopSweeper = access.startSweeper({ intervalMs: GRANT_SWEEP_INTERVAL_MS });
+  return {
+    audit,
+    access,
+    recordInBackground,
+    async close() {
+      stopSweeper();
+      grants.close();
+      await audit.close();
+    },
+  };
+}

@@ -30,7 +30,7 @@ export {
   type AuditUpstream,
   type RequiredSections,
 } from './events.ts';
-export { excerptCommitment, openAuditLog, type AppendResult, type AuditLog, type AuditLogOptions } from './log.ts';
+export { excerptCommitment, openAuditLog, uuidV7, type AppendResult, type AuditLog, type AuditLogOptions } from './log.ts';
 export { AuditUnavailableError, type AuditStore, type PendingEntry, type StoredCheckpoint, type StoredEntry } from './store.ts';
 export { openSqliteStore } from './sqlite-store.ts';
 export { openPostgresStore } from './postgres-store.ts';

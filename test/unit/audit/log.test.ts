@@ -66,6 +66,16 @@ describe('append', () => {
     expect(JSON.parse(first?.leaf ?? '{}')).toMatchObject({ v: 1, type: 'request.received', time: '2026-01-01T00:00:00.000Z' });
   });
 
+  it('gives events time-ordered UUIDv7 ids from the clock', async () => {
+    const { log, clock } = setup();
+    const first = await log.append(requestReceived(0));
+    clock.advance(1);
+    const second = await log.append(requestReceived(1));
+    expect(first.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(first.id.slice(0, 13)).toBe(`${Date.UTC(2026, 0, 1).toString(16).padStart(12, '0').slice(0, 8)}-${Date.UTC(2026, 0, 1).toString(16).padStart(12, '0').slice(8)}`);
+    expect(second.id > first.id).toBe(true);
+  });
+
   it('keeps the excerpt out of the leaf, committed by a keyed hash', async () => {
     const { log, store } = setup();
     const { id } = await log.append(requestReceived(1, true));

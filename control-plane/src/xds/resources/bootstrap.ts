@@ -68,7 +68,11 @@ export function adsBootstrap(input: AdsBootstrapInput): { [key: string]: JsonVal
           connect_timeout: '1s',
           // gRPC needs HTTP/2; Envoy does not warn when a gRPC cluster is HTTP/1, it just fails.
           typed_extension_protocol_options: {
-            [HTTP_PROTOCOL_OPTIONS]: { '@type': typeUrlOf(HTTP_PROTOCOL_OPTIONS), explicit_http_config: { http2_protocol_options: {} } },
+            [HTTP_PROTOCOL_OPTIONS]: {
+              '@type': typeUrlOf(HTTP_PROTOCOL_OPTIONS),
+              // Pings notice a control plane that vanished without closing the connection.
+              explicit_http_config: { http2_protocol_options: { connection_keepalive: { interval: '10s', timeout: '5s' } } },
+            },
           },
           load_assignment: {
             cluster_name: XDS_CLUSTER_NAME,

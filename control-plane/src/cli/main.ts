@@ -5,6 +5,7 @@ import { registerTokenCommands } from './commands/token.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerMaskCommands } from './commands/mask.ts';
 import { registerUpCommand } from './commands/up.ts';
+import { registerRoleCommands } from './commands/roles.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerPolicyCommands } from './commands/policy.ts';
 import { policyTestDecider } from '../runtime/index.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerUpCommand(program);
+  registerRoleCommands(program);
   registerDemoCommand(program);
   registerAuditCommands(program);
   registerMaskCommands(program);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { waitForSignal } from '../signals.ts';
 import { systemClock } from '../../clock/index.ts';
 import { loadConfig, type Config } from '../../config/index.ts';
 import { createLogger, type Logger } from '../../log/index.ts';
@@ -11,18 +12,6 @@ export async function startCliStack(config: Readonly<Config>, logger: Logger, de
     clock: systemClock,
     demo,
     progress: (message) => process.stderr.write(`embguard: ${message}\n`),
-  });
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
   });
 }
 

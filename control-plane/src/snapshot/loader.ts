@@ -107,15 +107,22 @@ export class SnapshotLoader {
       return this.#outcome('rejected', [new SnapshotRejectedError(source.location, 'unreadable', (err as Error).message)]);
     }
     if (names.length === 0) return this.#outcome(this.#current ? 'unchanged' : 'empty', []);
-    const floor = Math.max(this.#current?.seq ?? 0, this.#options.minSeq ?? 0);
-    const newest = names.at(-1)!;
-    if (newest === this.#current?.file) return this.#outcome('unchanged', []);
-    const candidates = names.filter((name) => parseSnapshotFileName(name)!.seq > floor).reverse();
+    const current = this.#current;
+    const floor = Math.max(current?.seq ?? 0, this.#options.minSeq ?? 0);
+    const seqOf = (name: string): number => parseSnapshotFileName(name)!.seq;
+    // Another file claiming the seq in force is a replay or a forgery, whatever it contains.
+    const rejected = current
+      ? names
+          .filter((name) => name !== current.file && seqOf(name) === current.seq)
+          .map((name) => new SnapshotRejectedError(name, 'replay', `seq ${current.seq} is already in force as ${current.version}`))
+      : [];
+    const candidates = names.filter((name) => seqOf(name) > floor).reverse();
     if (candidates.length === 0) {
+      if (current && names.includes(current.file)) return this.#outcome(rejected.length > 0 ? 'rejected' : 'unchanged', rejected);
       // The source went backwards: its newest snapshot is older than the one in force.
-      return this.#outcome('rejected', [new SnapshotRejectedError(newest, 'replay', `newest snapshot in ${source.location} is below the seq in force (${floor})`)]);
+      const newest = names.at(-1)!;
+      return this.#outcome('rejected', [...rejected, new SnapshotRejectedError(newest, 'replay', `newest snapshot in ${source.location} is not above the seq in force (${floor})`)]);
     }
-    const rejected: SnapshotRejectedError[] = [];
     for (const name of candidates) {
       const result = await this.#tryLoad(name, floor);
       if (result instanceof SnapshotRejectedError) rejected.push(result);

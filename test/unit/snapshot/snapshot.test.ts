@@ -266,6 +266,11 @@ describe('SnapshotLoader', () => {
     const unknown = await l.reload();
     expect(unknown.rejected.map((e) => e.reason)).toContain('unknown_api_version');
     expect(l.current()?.version).toBe(second.version);
+    // A different file claiming the seq in force is refused too, wherever it sorts.
+    const sameSeq = snapshotFileName(2, '0'.repeat(64));
+    fs.copyFileSync(first.file, path.join(store.location, sameSeq));
+    expect((await l.reload()).rejected.map((e) => [e.file, e.reason])).toContainEqual([sameSeq, 'replay']);
+    expect(l.current()?.version).toBe(second.version);
   });
 
   it('keeps the previous snapshot when applying the new one fails', async () => {

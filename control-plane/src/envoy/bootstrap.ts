@@ -8,14 +8,15 @@ export const BOOTSTRAP_TEMPLATE = path.join(PROJECT_ROOT, 'envoy', 'bootstrap.ya
 
 export interface BootstrapParams {
   nodeId: string;
+  /** 0 lets Envoy pick (read the address back with `--admin-address-path`). */
   adminPort: number;
   xdsPort: number;
 }
 
 const NODE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-function checkPort(name: string, port: number): string {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bootstrap: ${name} ${port} is not a port`);
+function checkPort(name: string, port: number, min = 1): string {
+  if (!Number.isInteger(port) || port < min || port > 65535) throw new Error(`bootstrap: ${name} ${port} is not a port`);
   return String(port);
 }
 
@@ -24,7 +25,7 @@ export function renderBootstrap(params: BootstrapParams, template = fs.readFileS
   if (!NODE_ID.test(params.nodeId)) throw new Error(`bootstrap: node id ${JSON.stringify(params.nodeId)} is not allowed`);
   const values: Record<string, string> = {
     NODE_ID: params.nodeId,
-    ADMIN_PORT: checkPort('admin port', params.adminPort),
+    ADMIN_PORT: checkPort('admin port', params.adminPort, 0),
     XDS_PORT: checkPort('xDS port', params.xdsPort),
   };
   const rendered = template.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {

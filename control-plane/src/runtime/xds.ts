@@ -1,6 +1,6 @@
 import { buildJwtAuthn } from '../identity/index.ts';
 import type { CompiledUpstream } from '../policy/index.ts';
-import { buildGatewayResources, XdsSnapshot, type UpstreamInput } from '../xds/index.ts';
+import { buildGatewaySnapshot, type UpstreamInput, type XdsSnapshot } from '../xds/index.ts';
 import type { ActiveSnapshot } from './active.ts';
 
 /** Where the data-path processes listen; overrides the policy's listener port in tests. */
@@ -22,17 +22,13 @@ export function toXdsSnapshot(active: ActiveSnapshot, ports: DataPathPorts): Xds
   const { gateway, identityProviders } = active.compiled;
   const jwt = identityProviders.length > 0 ? buildJwtAuthn(identityProviders) : undefined;
   const defaultUpstream = gateway.upstreams[0];
-  const resources = buildGatewayResources({
+  return buildGatewaySnapshot(active.ref.version, {
     listener: ports.listener ?? { host: gateway.listener.address, port: gateway.listener.port },
     processor: { ...ports.processor, messageTimeoutMs: PROCESSOR_MESSAGE_TIMEOUT_MS },
     upstreams: gateway.upstreams.map(upstreamInput),
     routes: { upstreamTimeoutMs: defaultUpstream?.timeoutMs },
     maxRequestBytes: gateway.limits.maxBodyBytes,
     httpFilters: jwt ? [jwt.httpFilter] : [],
-  });
-  return XdsSnapshot.create({
-    version: active.ref.version,
-    ...resources,
-    clusters: [...resources.clusters, ...(jwt?.clusters ?? [])],
+    extraClusters: jwt?.clusters ?? [],
   });
 }

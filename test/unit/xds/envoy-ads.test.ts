@@ -1,9 +1,9 @@
+import { renderBootstrap } from '../../../control-plane/src/envoy/index.ts';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { systemClock } from '../../../control-plane/src/clock/index.ts';
 import { silentLogger } from '../../../control-plane/src/log/index.ts';
 import {
-  adsBootstrap,
   buildGatewaySnapshot,
   GATEWAY_NAMES,
   readStatusFile,
@@ -47,7 +47,7 @@ describe.skipIf(!envoyAvailable())('real Envoy over ADS', () => {
     xds.onEvent((event) => events.push(event));
     input = sampleGatewayInput({ listener: { host: '127.0.0.1', port: await freePort() } });
     xds.setSnapshot(buildGatewaySnapshot(V1, input));
-    envoy = await startEnvoy({ bootstrap: adsBootstrap({ nodeId: NODE_ID, xdsHost: '127.0.0.1', xdsPort: xds.port, adminPort: 0 }) });
+    envoy = await startEnvoy({ bootstrap: renderBootstrap({ nodeId: NODE_ID, xdsPort: xds.port, adminPort: 0 }) });
   });
 
   afterAll(async () => {

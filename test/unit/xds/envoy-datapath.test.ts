@@ -1,7 +1,8 @@
+import { renderBootstrap } from '../../../control-plane/src/envoy/index.ts';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { systemClock } from '../../../control-plane/src/clock/index.ts';
 import { silentLogger } from '../../../control-plane/src/log/index.ts';
-import { adsBootstrap, buildGatewaySnapshot, GATEWAY_NAMES, startXdsServer, type XdsServer } from '../../../control-plane/src/xds/index.ts';
+import { buildGatewaySnapshot, GATEWAY_NAMES, startXdsServer, type XdsServer } from '../../../control-plane/src/xds/index.ts';
 import { dynamicVersions, envoyAvailable, startEnvoy, waitUntil, type EnvoyProcess } from '../../helpers/envoy.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { sampleGatewayInput } from '../../fixtures/xds/gateway.ts';
@@ -38,7 +39,7 @@ describe.skipIf(!envoyAvailable())('gateway listener on real Envoy', () => {
         }),
       ),
     );
-    envoy = await startEnvoy({ bootstrap: adsBootstrap({ nodeId: 'datapath', xdsHost: '127.0.0.1', xdsPort: xds.port, adminPort: 0 }) });
+    envoy = await startEnvoy({ bootstrap: renderBootstrap({ nodeId: 'datapath', xdsPort: xds.port, adminPort: 0 }) });
     await waitUntil(
       async () => (dynamicVersions(await envoy.configDump()).routes[GATEWAY_NAMES.routeConfig] === VERSION ? true : undefined),
       15_000,

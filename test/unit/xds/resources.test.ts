@@ -1,9 +1,9 @@
+import { renderBootstrap } from '../../../control-plane/src/envoy/index.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  adsBootstrap,
   buildGatewayResources,
   encodeBootstrap,
   GatewayInputError,
@@ -146,7 +146,7 @@ describe.skipIf(!envoyAvailable())('gateway resources accepted by real Envoy (--
 
   it('accepts the ADS bootstrap', async () => {
     const file = path.join(tmp.dir, 'ads.json');
-    fs.writeFileSync(file, JSON.stringify(adsBootstrap({ nodeId: 'validate', xdsHost: '127.0.0.1', xdsPort: 18000, adminPort: 0 })));
+    fs.writeFileSync(file, JSON.stringify(renderBootstrap({ nodeId: 'validate', xdsPort: 18000, adminPort: 0 })));
     const { code, output } = await validateEnvoyConfig(file);
     expect(code, output).toBe(0);
   });

@@ -9,11 +9,8 @@ export {
 export { DEFAULT_MAX_RESPONSE_BYTES, SYSTEM_CA_FILE, upstreamCluster, type UpstreamInput } from './clusters.ts';
 export { JWT_AUTHN_NAMESPACE } from './listener.ts';
 export {
-  adsBootstrap,
   staticBootstrap,
   encodeBootstrap,
   XDS_CLUSTER_NAME,
-  type AdsBootstrapInput,
-  type JsonValue,
 } from './bootstrap.ts';
 export { typed, durationMs } from './common.ts';

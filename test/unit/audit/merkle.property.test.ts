@@ -23,7 +23,8 @@ const distinct = (log: readonly Uint8Array[]): Uint8Array[] => log.map((entry, i
 /** A copy of `hash` with one bit flipped. */
 function flipBit(hash: Hash, bit: number): Hash {
   const copy = Buffer.from(hash);
-  copy[Math.floor(bit / 8) % copy.length] ^= 1 << (bit % 8);
+  const at = Math.floor(bit / 8) % copy.length;
+  copy.writeUInt8((copy.readUInt8(at) ^ (1 << (bit % 8))) & 0xff, at);
   return copy;
 }
 
@@ -68,7 +69,10 @@ describe('Merkle log properties (RFC 9162 §2.1)', () => {
         const target = entryPick % log.length;
         const original = log[target] as Uint8Array;
         const changed = original.length === 0 ? Uint8Array.of(xor) : Uint8Array.from(original);
-        if (original.length > 0) changed[bytePick % original.length] ^= xor;
+        if (original.length > 0) {
+          const at = bytePick % original.length;
+          changed[at] = (original[at] as number) ^ xor;
+        }
         const tampered = log.map((entry, i) => (i === target ? changed : entry));
         const root = rootOf(log);
         expect(rootOf(tampered).equals(root)).toBe(false);
@@ -102,7 +106,7 @@ describe('Merkle log properties (RFC 9162 §2.1)', () => {
         const i = a % log.length;
         const j = b % log.length;
         fc.pre(i !== j && !sameBytes(log[i] as Uint8Array, log[j] as Uint8Array));
-        const swapped = [...log];
+        const swapped: Uint8Array[] = [...log];
         [swapped[i], swapped[j]] = [log[j] as Uint8Array, log[i] as Uint8Array];
         expect(rootOf(swapped).equals(rootOf(log))).toBe(false);
       }),

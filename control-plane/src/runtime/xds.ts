@@ -1,4 +1,4 @@
-import { buildJwtAuthn } from '../identity/index.ts';
+import { buildJwtAuthn, jwtAuthnLocalReplyMapper } from '../identity/index.ts';
 import type { CompiledUpstream } from '../policy/index.ts';
 import { buildGatewaySnapshot, type UpstreamInput, type XdsSnapshot } from '../xds/index.ts';
 import type { ActiveSnapshot } from './active.ts';
@@ -29,6 +29,7 @@ export function toXdsSnapshot(active: ActiveSnapshot, ports: DataPathPorts): Xds
     routes: { upstreamTimeoutMs: defaultUpstream?.timeoutMs },
     maxRequestBytes: gateway.limits.maxBodyBytes,
     httpFilters: jwt ? [jwt.httpFilter] : [],
+    localReplyMappers: jwt ? [jwtAuthnLocalReplyMapper()] : [],
     extraClusters: jwt?.clusters ?? [],
   });
 }

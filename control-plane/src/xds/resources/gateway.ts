@@ -1,4 +1,5 @@
 import type { Cluster } from '../../generated/envoy/config/cluster/v3/Cluster.ts';
+import type { ResponseMapper } from '../../generated/envoy/extensions/filters/network/http_connection_manager/v3/ResponseMapper.ts';
 import type { HttpFilter } from '../../generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpFilter.ts';
 import { XdsSnapshot, type XdsSnapshotInput } from '../snapshot.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES, processorCluster, upstreamCluster, type UpstreamInput } from './clusters.ts';
@@ -33,6 +34,8 @@ export interface GatewayResourcesInput {
   maxResponseBytes?: number;
   /** HTTP filters placed before ext_proc, e.g. the jwt_authn filter from the identity capability. */
   httpFilters?: readonly HttpFilter[];
+  /** How those filters' own refusals are answered (first match wins, before the gateway's mappers). */
+  localReplyMappers?: readonly ResponseMapper[];
   /** Clusters those filters need, e.g. the JWKS host of jwt_authn's `remote_jwks` (see `upstreamCluster`). */
   extraClusters?: readonly Cluster[];
 }
@@ -78,6 +81,7 @@ export function buildGatewayResources(input: GatewayResourcesInput, configVersio
           maxMessageTimeoutMs: input.processor.maxMessageTimeoutMs ?? input.processor.messageTimeoutMs,
         },
         httpFilters: input.httpFilters ?? [],
+        localReplyMappers: input.localReplyMappers ?? [],
       }),
     ],
     routes: [

@@ -28,6 +28,8 @@ export interface ListenerInput {
   processor: ProcessorInput;
   /** HTTP filters placed before ext_proc (e.g. jwt_authn, so its claims reach the processor). */
   httpFilters: readonly HttpFilter[];
+  /** Local-reply mappers of those filters; they run before the gateway's own mappers. */
+  localReplyMappers: readonly ResponseMapper[];
 }
 
 const REQUEST_HEADERS_TIMEOUT_MS = 10_000;
@@ -124,7 +126,7 @@ function connectionManager(input: ListenerInput): HttpConnectionManager {
       extProcFilter(input.processor),
       { name: 'envoy.filters.http.router', typed_config: typed('envoy.extensions.filters.http.router.v3.Router', {}) },
     ],
-    local_reply_config: { mappers: localReplyMappers() },
+    local_reply_config: { mappers: [...input.localReplyMappers, ...localReplyMappers()] },
   };
 }
 

@@ -167,7 +167,8 @@ function birthDateValid(_v: string, m: RegExpExecArray, ctx: ScanContext): boole
 }
 
 const MONTH_NAME = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-// Shared by the four date recognizers, so the prefilter runs once per text (see \`ScanContext.memo\`).
+// Shared by the four date recognizers, so the prefilter runs once per text (see `ScanContext.memo`);
+// plain searches in the lower-cased text beat one case-insensitive alternation.
 const BIRTH_WORDS: readonly string[] = ['born', 'birth', 'dob', 'd.o.b', 'geboren', 'nacimiento', 'né'];
 
 // One regex per date shape: a top-level alternation defeats V8's first-character quick check.
@@ -274,8 +275,8 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'DB_CONNECTION_STRING',
     specificity: 95,
-    regex: /\b(?:Server|Data Source|Host|Address)\s{0,3}=\s{0,3}[^;\n]{1,256};[^\n"'`]{0,1024}?\b(?:Password|Pwd)\s{0,3}=\s{0,3}[^;\s"'`]{1,256};?/gi,
     lowerLiterals: ['password', 'pwd'],
+    regex: /\b(?:Server|Data Source|Host|Address)\s{0,3}=\s{0,3}[^;\n]{1,256};[^\n"'`]{0,1024}?\b(?:Password|Pwd)\s{0,3}=\s{0,3}[^;\s"'`]{1,256};?/gi,
   },
   {
     type: 'URL',
@@ -291,13 +292,11 @@ const SPECS: readonly PatternSpec[] = [
     type: 'AWS_ACCESS_KEY',
     specificity: 90,
     regex: /\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b/g,
-    literals: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3T'],
   },
   {
     type: 'AWS_SECRET_KEY',
     specificity: 85,
     regex: /secret_?(?:access_?)?key["']?\s{0,3}(?:[:=]|=>)\s{0,3}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
-    lowerLiterals: ['secret'],
     valueGroup: 1,
     validate: hasDigitAndLetter,
   },
@@ -337,15 +336,11 @@ const SPECS: readonly PatternSpec[] = [
     type: 'GITHUB_TOKEN',
     specificity: 90,
     regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{50,255})\b/g,
-    literals: ['gh'],
-    shape: /gh[pousr]_|github_pat_/,
   },
   {
     type: 'GITLAB_TOKEN',
     specificity: 90,
     regex: /\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent|ffct)-[A-Za-z0-9_-]{20,64}(?![A-Za-z0-9_-])/g,
-    literals: ['gl'],
-    shape: /gl[a-z]{2,5}-/,
   },
   {
     type: 'NPM_TOKEN',
@@ -395,7 +390,6 @@ const SPECS: readonly PatternSpec[] = [
     type: 'BEARER_TOKEN',
     specificity: 60,
     regex: /\b(Bearer|Basic)[ \t]{1,4}([A-Za-z0-9._~+/-]{16,4096}=*)/dgi,
-    lowerLiterals: ['bearer', 'basic'],
     valueGroup: 2,
     validate: (v, m) =>
       m[1]!.toLowerCase() === 'basic' ? Buffer.from(v, 'base64').toString('latin1').includes(':') : hasDigitAndLetter(v),
@@ -404,7 +398,6 @@ const SPECS: readonly PatternSpec[] = [
     type: 'GENERIC_SECRET',
     specificity: 50,
     regex: /(password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|client[_-]?secret|private[_-]?key|credentials?)[A-Za-z0-9_.-]{0,20}["']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}["']?([^\s"'`,;<>(){}[\]]{6,256})/dgi,
-    lowerLiterals: ['pass', 'pwd', 'secret', 'token', 'key', 'credential'],
     valueGroup: 2,
     validate: genericSecretValid,
   },

@@ -20,7 +20,8 @@ export interface PatternSpec {
   readonly lowerLiterals?: readonly string[];
   /** Prefilter: the text must hold a digit run at least this long (see `ScanContext.maxDigitRun`). */
   readonly minDigitRun?: number;
-  /** Prefilter: a cheap (non-global) regex the text must match, for shapes literals cannot express. */
+  /** Prefilter: a cheap (non-global) regex the text must match, for shapes literals cannot express.
+   * Its result is memoised per text, so recognizers may share one. */
   readonly shape?: RegExp;
   /** The capture group that is the value (the rest of the match is a key or a keyword). */
   readonly valueGroup?: number;
@@ -46,26 +47,62 @@ export function hasContext(ctx: ScanContext, start: number, end: number, context
   return context.test(before) || context.test(after);
 }
 
-function includesAny(text: string, literals: readonly string[]): boolean {
-  for (const literal of literals) if (text.includes(literal)) return true;
+/** A literal and its rarest character: when that character is absent the literal is too. */
+interface GatedLiteral {
+  readonly literal: string;
+  readonly gate: number;
+  /** The gate's other case, for literals looked up in lower-cased text. */
+  readonly gateUpper: number;
+}
+
+// Rough rarity in prose, rarest first; characters not listed count as common.
+const RARITY = '_=@:/\\|{}[]<>~^`$#%0123456789-+QXZJKVWYUBGPFHOMCDLNIRSETAqxzjkvwybgpfhmucdlnirseta';
+
+function rarityOf(c: string): number {
+  const at = RARITY.indexOf(c);
+  return at < 0 ? RARITY.length : at;
+}
+
+function gated(literals: readonly string[]): GatedLiteral[] {
+  return literals.map((literal) => {
+    const rarest = [...literal].reduce((a, b) => (rarityOf(b) < rarityOf(a) ? b : a));
+    return { literal, gate: rarest.charCodeAt(0), gateUpper: rarest.toUpperCase().charCodeAt(0) };
+  });
+}
+
+function includesAny(ctx: ScanContext, text: string, literals: readonly GatedLiteral[], caseFolded: boolean): boolean {
+  for (const { literal, gate, gateUpper } of literals) {
+    const present = gate >= 128 || ctx.hasChar(gate) || (caseFolded && gateUpper !== gate && ctx.hasChar(gateUpper));
+    if (present && text.includes(literal)) return true;
+  }
   return false;
 }
 
-function lowerIncludesAny(ctx: ScanContext, literals: readonly string[]): boolean {
-  let found = ctx.memo.get(literals);
-  if (found === undefined) {
-    found = includesAny(ctx.lower(), literals);
-    ctx.memo.set(literals, found);
-  }
-  return found;
-}
-
 function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
+  const literals = spec.literals && gated(spec.literals);
+  const lowerLiterals = spec.lowerLiterals && gated(spec.lowerLiterals);
+  // Keyed by the spec's own array, so recognizers sharing one list compute it once per text.
+  const memoKey = spec.lowerLiterals;
+  const shape = spec.shape;
   return (ctx) => {
-    if (spec.literals && !includesAny(ctx.text, spec.literals)) return false;
-    if (spec.lowerLiterals && !lowerIncludesAny(ctx, spec.lowerLiterals)) return false;
+    if (literals && !includesAny(ctx, ctx.text, literals, false)) return false;
+    if (lowerLiterals && memoKey) {
+      let found = ctx.memo.get(memoKey);
+      if (found === undefined) {
+        found = includesAny(ctx, ctx.lower(), lowerLiterals, true);
+        ctx.memo.set(memoKey, found);
+      }
+      if (!found) return false;
+    }
     if (spec.minDigitRun !== undefined && ctx.maxDigitRun() < spec.minDigitRun) return false;
-    if (spec.shape && !spec.shape.test(ctx.text)) return false;
+    if (shape) {
+      let found = ctx.memo.get(shape);
+      if (found === undefined) {
+        found = shape.test(ctx.text);
+        ctx.memo.set(shape, found);
+      }
+      if (!found) return false;
+    }
     return true;
   };
 }

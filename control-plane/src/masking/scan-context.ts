@@ -10,6 +10,9 @@ export interface ScanContext {
   maxDigitRun(): number;
   /** The current UTC year, for date-of-birth plausibility. */
   readonly currentYear: number;
+  /** Whether ASCII character `code` occurs in the text (memoised): literal prefilters look for
+   * their rarest character first, which rules most literals out with one cheap search. */
+  hasChar(code: number): boolean;
   /** Prefilter results by prefilter identity, so recognizers sharing one run it once per text. */
   readonly memo: Map<object, boolean>;
 }
@@ -51,11 +54,16 @@ function longestDigitRun(text: string): number {
 export function createScanContext(text: string, currentYear: number): ScanContext {
   let lowered: string | undefined;
   let digitRun: number | undefined;
+  const seen = new Int8Array(128).fill(-1);
   return {
     text,
     lower: () => (lowered ??= text.toLowerCase()),
     maxDigitRun: () => (digitRun ??= longestDigitRun(text)),
     currentYear,
+    hasChar: (code) => {
+      if (seen[code] === -1) seen[code] = text.includes(String.fromCharCode(code)) ? 1 : 0;
+      return seen[code] === 1;
+    },
     memo: new Map(),
   };
 }

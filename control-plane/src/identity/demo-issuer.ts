@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import Provider, { type KoaContextLike, type ProviderConfiguration } from 'oidc-provider';
+import type { KoaContextLike, ProviderConfiguration } from 'oidc-provider';
 import type { Logger } from '../log/index.ts';
 
 /** `aud` of demo tokens, and the resource indicator (RFC 8707) the demo client asks for. */
@@ -210,6 +210,8 @@ export async function startDemoIssuer(options: {
   });
   const port = (server.address() as AddressInfo).port;
   const issuer = options.issuer ?? `http://${host}:${port}`;
+  // Loaded on first use: every CLI command imports this module, and oidc-provider warns at load time on Node 20.
+  const { default: Provider } = await import('oidc-provider');
   const provider = new Provider(issuer, providerConfiguration(keys, audience));
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'demo issuer error'));
   server.on('request', provider.callback());

@@ -6,8 +6,3 @@ export interface ActiveSnapshot {
   readonly ref: SnapshotRef;
   readonly compiled: CompiledPolicy;
 }
-
-/** The version Envoy ACKs and every record names: `<seq>-<first 12 hex of sha256>`. */
-export function snapshotVersion(seq: number, sha256: string): string {
-  return `${seq}-${sha256.slice(0, 12)}`;
-}

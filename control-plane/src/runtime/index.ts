@@ -4,5 +4,5 @@
  */
 export { toXdsSnapshot, type DataPathPorts } from './xds.ts';
 export { toRuntimePolicy } from './processor.ts';
-export { type ActiveSnapshot, snapshotVersion } from './active.ts';
+export type { ActiveSnapshot } from './active.ts';
 export { policyTestDecider } from './policy-test.ts';

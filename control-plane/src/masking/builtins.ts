@@ -469,7 +469,8 @@ const SPECS: readonly PatternSpec[] = [
   {
     type: 'PHONE_NUMBER',
     specificity: 40,
-    regex: /(?<![\w+./-])(?:\+|00)?\(?\d[\d ().-]{5,22}\d(?![\w-]|\.\d)/g,
+    // Optional country code, optional bracketed area code, then digits with single separators.
+    regex: /(?<![\w+./-])(?:(?:\+|00)\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d[\d .-]{4,20}\d(?![\w-]|\.\d)/g,
     minDigitRun: 7,
     validate: phoneValid,
     canonical: phoneCanonical,

@@ -310,3 +310,16 @@ describe('IP addresses', () => {
     expect(typesIn('at 10:30:45 the mac 00:1a:2b:3c:4d:5e and ratio 3:2:1')).toEqual(['MAC_ADDRESS']);
   });
 });
+
+describe('phone numbers', () => {
+  it.each(['+1 (415) 555-0132', '(415) 555-0132', '415.555.0132', '+44 (0)20 7946 0958', '+49 30 12345678', '0044 20 7946 0958', '01 23 45 67 89'])(
+    'finds %s as one phone number',
+    (phone) => {
+      expect(engine.scan(`call ${phone} now`).masked).toBe('call <PHONE_NUMBER> now');
+    },
+  );
+
+  it('does not take dates, times, ISBNs or bare reference numbers for phones', () => {
+    expect(typesIn('on 2024-01-15 at 10:30, ISBN 978-0-306-40615-7, ref 0021878692, build 1.2.3')).toEqual([]);
+  });
+});

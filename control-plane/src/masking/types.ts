@@ -1,5 +1,4 @@
-/** Entity types the engine detects without custom patterns. Names are stable: policy refers to them. */
-export const BUILTIN_ENTITY_TYPES = [
+const PII_ENTITY_TYPES = [
   'EMAIL_ADDRESS',
   'PHONE_NUMBER',
   'CREDIT_CARD',
@@ -18,6 +17,9 @@ export const BUILTIN_ENTITY_TYPES = [
   'AU_TFN',
   'DATE_OF_BIRTH',
   'PERSON',
+] as const;
+
+const SECRET_TYPES = [
   'PRIVATE_KEY',
   'AWS_ACCESS_KEY',
   'AWS_SECRET_KEY',
@@ -40,31 +42,13 @@ export const BUILTIN_ENTITY_TYPES = [
   'GENERIC_SECRET',
 ] as const;
 
+/** Entity types the engine detects without custom patterns. Names are stable: policy refers to them. */
+export const BUILTIN_ENTITY_TYPES = [...PII_ENTITY_TYPES, ...SECRET_TYPES] as const;
+
 export type BuiltinEntityType = (typeof BUILTIN_ENTITY_TYPES)[number];
 
 /** The secret types, which `findSecrets` reports and policy files must not contain. */
-export const SECRET_ENTITY_TYPES: ReadonlySet<string> = new Set<BuiltinEntityType>([
-  'PRIVATE_KEY',
-  'AWS_ACCESS_KEY',
-  'AWS_SECRET_KEY',
-  'GCP_API_KEY',
-  'AZURE_CONNECTION_STRING',
-  'OPENAI_API_KEY',
-  'ANTHROPIC_API_KEY',
-  'HUGGINGFACE_TOKEN',
-  'GITHUB_TOKEN',
-  'GITLAB_TOKEN',
-  'NPM_TOKEN',
-  'PYPI_TOKEN',
-  'SLACK_TOKEN',
-  'STRIPE_KEY',
-  'TWILIO_API_KEY',
-  'SENDGRID_API_KEY',
-  'JWT',
-  'BEARER_TOKEN',
-  'DB_CONNECTION_STRING',
-  'GENERIC_SECRET',
-]);
+export const SECRET_ENTITY_TYPES: ReadonlySet<string> = new Set<string>(SECRET_TYPES);
 
 /** What happens to a finding. Listed from the most lenient to the strictest. */
 export const MASKING_ACTIONS = ['allow', 'mask', 'tokenize', 'redact', 'require_approval', 'block'] as const;

@@ -3,6 +3,7 @@ import type { ApiServer } from '../api/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
+import { credentialApiRoutes, type UpstreamCredentials } from '../credentials/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ProcessorServer } from '../processor/index.ts';
 import type { ActiveSnapshot } from '../runtime/index.ts';
@@ -12,7 +13,7 @@ import type { XdsEventListener, XdsServer } from '../xds/index.ts';
 import { startControlPlaneRole } from './control-plane-role.ts';
 import { startProcessorRole } from './processor-role.ts';
 import { openSharedState } from './shared.ts';
-import { openSnapshotFeed } from './snapshots.ts';
+import { lastEnforcedSeq, openSnapshotFeed } from './snapshots.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -32,6 +33,8 @@ export interface App {
   readonly xds: XdsServer;
   readonly processor: ProcessorServer;
   readonly api: ApiServer;
+  /** Upstream credentials (`reload()` on SIGHUP or `embguard creds reload`). */
+  readonly credentials: UpstreamCredentials;
   /** The snapshot enforced now, if any. */
   active(): ActiveSnapshot | undefined;
   /** Loads the newest valid snapshot from the store; a refused one leaves the current in force. */
@@ -54,11 +57,17 @@ export async function start(config: Readonly<Config>, deps: AppDeps): Promise<Ap
     clock,
     shared,
     dataPath: { processor: { host: config.host, port: processor.server.port }, ...(deps.listener ? { listener: deps.listener } : {}) },
+    routes: credentialApiRoutes(processor.credentials),
   });
-  const feed = openSnapshotFeed(config, logger, (snapshot) => {
-    processor.apply(snapshot);
-    controlPlane.apply(snapshot);
-  });
+  const feed = openSnapshotFeed(
+    config,
+    logger,
+    (snapshot) => {
+      processor.apply(snapshot);
+      controlPlane.apply(snapshot);
+    },
+    await lastEnforcedSeq(shared.audit.store),
+  );
   const unwatch = deps.watchSnapshots ? feed.watch() : () => undefined;
   return {
     audit: shared.audit,
@@ -66,6 +75,7 @@ export async function start(config: Readonly<Config>, deps: AppDeps): Promise<Ap
     xds: controlPlane.xds,
     processor: processor.server,
     api: controlPlane.api,
+    credentials: processor.credentials,
     active: () => controlPlane.active(),
     reloadSnapshots: () => feed.reload(),
     onXdsEvent: (listener) => controlPlane.xds.onEvent(listener),

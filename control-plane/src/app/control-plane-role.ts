@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { accessApiRoutes } from '../access/index.ts';
-import { startApiServer, type ApiServer } from '../api/index.ts';
+import { startApiServer, type ApiRoute, type ApiServer } from '../api/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import { GatewayError } from '../errors/index.ts';
@@ -22,7 +22,7 @@ export interface ControlPlaneRole {
 
 export async function startControlPlaneRole(
   config: Readonly<Config>,
-  deps: { logger: Logger; clock: Clock; shared: SharedState; dataPath: DataPathPorts },
+  deps: { logger: Logger; clock: Clock; shared: SharedState; dataPath: DataPathPorts; routes?: readonly ApiRoute[] },
 ): Promise<ControlPlaneRole> {
   const { logger, clock, shared } = deps;
   const xds = await startXdsServer({ host: config.host, port: config.ports.xds, logger, clock, statusFile: path.join(config.home, 'run', 'xds-status.json') });
@@ -39,6 +39,7 @@ export async function startControlPlaneRole(
       { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok', snapshot: active?.ref.version ?? null } }) },
       ...xdsApiRoutes(xds),
       ...accessApiRoutes({ jit: shared.access, verify }),
+      ...(deps.routes ?? []),
     ],
     logger,
   });

@@ -7,4 +7,4 @@ export { start, type App, type AppDeps } from './all.ts';
 export { startProcessorRole, type ProcessorRole } from './processor-role.ts';
 export { startControlPlaneRole, type ControlPlaneRole } from './control-plane-role.ts';
 export { openSharedState, DEFAULT_JIT_SETTINGS, type SharedState } from './shared.ts';
-export { openSnapshotFeed, NoTrustedKeysError } from './snapshots.ts';
+export { lastEnforcedSeq, openSnapshotFeed, NoTrustedKeysError } from './snapshots.ts';

@@ -1,14 +1,17 @@
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
+import { fingerprintKeyFile, loadFingerprintKey, rotationAuditEvent, UpstreamCredentials } from '../credentials/index.ts';
 import type { Logger } from '../log/index.ts';
 import { startProcessor, SwappablePolicy, type ProcessorServer } from '../processor/index.ts';
-import { toRuntimePolicy, type ActiveSnapshot } from '../runtime/index.ts';
+import { credentialRefs, toRuntimePolicy, type ActiveSnapshot } from '../runtime/index.ts';
 import type { SecretSources } from '../secrets/index.ts';
 import type { SharedState } from './shared.ts';
 
 /** The ext_proc processor with the policy it enforces. */
 export interface ProcessorRole {
   readonly server: ProcessorServer;
+  /** Upstream credentials of the snapshot in force (reload, list); values stay in this process. */
+  readonly credentials: UpstreamCredentials;
   /** Swaps the processor's policy; throws, changing nothing, if the snapshot cannot be enforced. */
   apply(snapshot: ActiveSnapshot): void;
   close(): Promise<void>;
@@ -19,6 +22,13 @@ export async function startProcessorRole(
   deps: { logger: Logger; clock: Clock; shared: SharedState; secrets: SecretSources },
 ): Promise<ProcessorRole> {
   const policy = new SwappablePolicy();
+  const credentials = new UpstreamCredentials({
+    sources: deps.secrets,
+    fingerprintKey: loadFingerprintKey(fingerprintKeyFile(config.home)),
+    logger: deps.logger.child({ component: 'credentials' }),
+    onRotated: (rotation) => deps.shared.recordInBackground(rotationAuditEvent(rotation)),
+  });
+  const unwatch = credentials.watch();
   const server = await startProcessor({
     host: config.host,
     port: config.ports.processor,
@@ -27,13 +37,20 @@ export async function startProcessorRole(
     grants: () => deps.shared.access.grantWindows(),
     clock: deps.clock,
     logger: deps.logger,
+    credentials,
   });
   return {
     server,
+    credentials,
     apply(snapshot) {
-      policy.replace(toRuntimePolicy(snapshot, deps.secrets));
+      const runtime = toRuntimePolicy(snapshot, deps.secrets);
+      credentials.configure(credentialRefs(snapshot.compiled.gateway));
+      policy.replace(runtime);
       deps.logger.info({ version: snapshot.ref.version }, 'processor policy swapped');
     },
-    close: () => server.close(),
+    close: () => {
+      unwatch();
+      return server.close();
+    },
   };
 }

@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { waitForSignal } from '../signals.ts';
 import {
   openSharedState,
+  lastEnforcedSeq,
   openSnapshotFeed,
   startControlPlaneRole,
   startProcessorRole,
+  type SharedState,
 } from '../../app/index.ts';
 import { systemClock } from '../../clock/index.ts';
 import { loadConfig, type Config } from '../../config/index.ts';
@@ -17,12 +19,12 @@ import type { ActiveSnapshot } from '../../runtime/index.ts';
  */
 async function runRole(
   name: string,
-  start: (config: Readonly<Config>, logger: Logger) => Promise<{ apply(snapshot: ActiveSnapshot): void; close(): Promise<void> }>,
+  start: (config: Readonly<Config>, logger: Logger) => Promise<{ shared: SharedState; apply(snapshot: ActiveSnapshot): void; close(): Promise<void> }>,
 ): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }).child({ role: name });
   const role = await start(config, logger);
-  const feed = openSnapshotFeed(config, logger, (snapshot) => role.apply(snapshot));
+  const feed = openSnapshotFeed(config, logger, (snapshot) => role.apply(snapshot), await lastEnforcedSeq(role.shared.audit.store));
   const loaded = await feed.reload();
   if (!feed.current()) {
     await role.close();
@@ -44,7 +46,7 @@ export function registerRoleCommands(program: Command): void {
       runRole('processor', async (config, logger) => {
         const shared = await openSharedState(config, { logger, clock: systemClock, signCheckpoints: false });
         const role = await startProcessorRole(config, { logger, clock: systemClock, shared, secrets: { env: config.secretEnv, baseDir: config.policyDir } });
-        return { apply: (s) => role.apply(s), close: async () => (await role.close(), await shared.close()) };
+        return { shared, apply: (s) => role.apply(s), close: async () => (await role.close(), await shared.close()) };
       }),
     );
   program
@@ -59,7 +61,7 @@ export function registerRoleCommands(program: Command): void {
           shared,
           dataPath: { processor: { host: config.host, port: config.ports.processor } },
         });
-        return { apply: (s) => role.apply(s), close: async () => (await role.close(), await shared.close()) };
+        return { shared, apply: (s) => role.apply(s), close: async () => (await role.close(), await shared.close()) };
       }),
     );
 }

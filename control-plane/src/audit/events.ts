@@ -124,6 +124,11 @@ export interface AuditRetention {
 export interface AuditCredential {
   name: string;
   keyId?: string;
+  /** Where the value comes from (`env:NAME`, `file:PATH`): a reference, never the value. */
+  ref?: string;
+  /** Keyed hash of the value now in use (`hmac-sha256:<hex>`), and of the one it replaced. */
+  fingerprint?: string;
+  previousFingerprint?: string;
 }
 
 /** The sections an event may carry; which are required depends on the type (see `RequiredSections`). */

@@ -81,6 +81,11 @@ export const ERROR_CATALOG = {
   policy_unavailable: { status: 503, type: 'service_unavailable', message: 'The gateway has no valid policy loaded.' },
   processor_unavailable: { status: 503, type: 'service_unavailable', message: 'The gateway request processor is unavailable.' },
   upstream_unavailable: { status: 502, type: 'server_error', message: 'The embeddings upstream could not be reached.' },
+  upstream_credential_unavailable: {
+    status: 503,
+    type: 'service_unavailable',
+    message: 'The gateway holds no credential for the embeddings upstream.',
+  },
   upstream_timeout: { status: 504, type: 'server_error', message: 'The embeddings upstream did not answer in time.' },
   internal_error: { status: 500, type: 'server_error', message: 'Internal gateway error.' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -15,6 +15,7 @@ import type {
   RetentionPolicyDocument,
   TimeWindow,
   UpstreamFlavour,
+  UpstreamTlsSpec,
   Weekday,
 } from './types.ts';
 
@@ -43,6 +44,10 @@ export interface CompiledUpstream {
   readonly models: readonly string[];
   /** Where the credential lives; the value is resolved at runtime, never carried in a snapshot. */
   readonly credential: CredentialRef | null;
+  /** TLS settings the policy gave for an https upstream (defaults applied at runtime). */
+  readonly tls?: Readonly<UpstreamTlsSpec>;
+  /** Present only when the policy allows plain http to a host other than loopback. */
+  readonly allowInsecureHttp?: true;
   /** Gateway limits combined with the upstream's own: the lowest wins. */
   readonly limits: CompiledLimits;
   readonly timeoutMs: number;
@@ -183,6 +188,11 @@ export function compileEndpoint(url: string): CompiledEndpoint {
   };
 }
 
+/** True for hosts that never leave this machine: 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 function minLimit(a: number, b: number | undefined): number {
   return b === undefined ? a : Math.min(a, b);
 }
@@ -196,6 +206,8 @@ function compileGateway(doc: GatewayDocument): CompiledGateway {
       endpoint: compileEndpoint(u.url),
       models: [...u.models].sort(),
       credential: u.credential ?? null,
+      ...(u.tls ? { tls: { ...u.tls } } : {}),
+      ...(u.allowInsecureHttp ? { allowInsecureHttp: true as const } : {}),
       limits: {
         maxBodyBytes: minLimit(limits.maxBodyBytes, u.limits?.maxBodyBytes),
         maxBatchInputs: minLimit(limits.maxBatchInputs, u.limits?.maxBatchInputs),

@@ -16,6 +16,7 @@ export {
   COMPILED_POLICY_SCHEMA,
   compilePolicy,
   compileEndpoint,
+  isLoopbackHost,
   deepFreeze,
   type CompiledAccessRule,
   type CompiledChangeApproval,

@@ -49,6 +49,12 @@ const gateway: Schema = obj(
           flavour: { enum: ['openai', 'azure-openai', 'cohere', 'ollama', 'tei'] },
           models: names({ minItems: 1 }),
           credential: credentialRef,
+          tls: obj({
+            sni: str({ maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' }),
+            caFile: str({ pattern: '^/' }),
+            minVersion: { enum: ['TLSv1_2', 'TLSv1_3'] },
+          }),
+          allowInsecureHttp: { type: 'boolean' },
           limits,
           timeoutMs: int(100, 300_000),
         },

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { compileEndpoint, isLoopbackHost } from './compile.ts';
 import { DURATION_BOUNDS, parseDuration } from './duration.ts';
 import type { SourceDocument, YamlPath } from './parse.ts';
 import type {
@@ -47,6 +49,7 @@ export function checkSemantics(
   const providers = ofKind(documents, 'IdentityProvider');
   checkCardinality(sink, documents, gateways, providers, directory);
   const models = servedModels(sink, gateways);
+  for (const gateway of gateways) checkUpstreamTransport(sink, gateway);
   const groups = new Set(providers.flatMap((p) => p.doc.spec.groups));
   const refs: References = { models, groups };
   for (const provider of providers) checkProvider(sink, provider);
@@ -124,6 +127,23 @@ function servedModels(sink: ProblemSink, gateways: Located<'Gateway'>[]): Set<st
     });
   }
   return new Set(models.keys());
+}
+
+/**
+ * Credentials and inputs cross the network in clear text over plain http: only loopback, unless
+ * the policy says so explicitly. An https upstream addressed by IP needs an SNI name, since SNI
+ * cannot carry an IP address (RFC 6066 §3) and the certificate is checked against that name.
+ */
+function checkUpstreamTransport(sink: ProblemSink, { doc, source }: Located<'Gateway'>): void {
+  doc.spec.upstreams.forEach((upstream, i) => {
+    const path = ['spec', 'upstreams', i];
+    const { host, tls } = compileEndpoint(upstream.url);
+    if (!tls && upstream.tls) sink.at(source, [...path, 'tls'], 'tls settings need an https url');
+    if (!tls && !isLoopbackHost(host) && upstream.allowInsecureHttp !== true) {
+      sink.at(source, [...path, 'url'], `plain http to ${host} would send the credential and inputs in clear text: use https, or set allowInsecureHttp: true`);
+    }
+    if (tls && isIP(host) !== 0 && !upstream.tls?.sni) sink.at(source, [...path, 'url'], 'an https upstream addressed by IP needs tls.sni, the name its certificate carries');
+  });
 }
 
 function checkProvider(sink: ProblemSink, { doc, source }: Located<'IdentityProvider'>): void {

@@ -49,12 +49,24 @@ export interface Limits {
   maxBatchInputs?: number;
 }
 
+/** TLS to an https upstream; defaults: SNI = the URL's host, system CA bundle, TLS 1.2 minimum. */
+export interface UpstreamTlsSpec {
+  /** Name sent as SNI and required in the certificate's SAN. */
+  sni?: string;
+  /** Absolute path of a PEM bundle of CAs trusted instead of the system bundle. */
+  caFile?: string;
+  minVersion?: 'TLSv1_2' | 'TLSv1_3';
+}
+
 export interface UpstreamSpec {
   name: string;
   url: string;
   flavour: UpstreamFlavour;
   models: string[];
   credential?: CredentialRef;
+  tls?: UpstreamTlsSpec;
+  /** Allows an `http://` URL to a host other than loopback (credentials and inputs in clear text). */
+  allowInsecureHttp?: boolean;
   limits?: Limits;
   timeoutMs?: number;
 }

@@ -6,8 +6,10 @@ import { GatewayError } from '../errors/index.ts';
 import { identityFromMetadata, type Identity } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Finding, InputScanResult } from '../masking/index.ts';
+import { callerHeadersToRemove, upstreamCredentialHeaders, type CredentialSource } from './credentials.ts';
 import {
   continueResponse,
+  continueWithHeaders,
   errorResponse,
   readHeaders,
   replaceBody,
@@ -28,6 +30,8 @@ export interface ExchangeDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly newRequestId: () => string;
+  /** Upstream credentials; a policy naming one the source lacks is refused. */
+  readonly credentials?: CredentialSource;
 }
 
 type Route = 'embeddings' | 'models';
@@ -170,12 +174,14 @@ export class Exchange {
     this.#route = classify(this.#method, this.#path);
     if (this.#route === 'models') {
       this.#authorizeAnyModel(policy);
+      const credential = upstreamCredentialHeaders(policy, this.#deps.credentials);
       this.#forwardedAt = this.#deps.clock.now();
-      return continueResponse('request_headers');
+      return continueWithHeaders('request_headers', credential, callerHeadersToRemove(policy));
     }
     if (!isJson(headers.get('content-type'))) throw new GatewayError('invalid_content_type');
     if (message.request_headers?.end_of_stream) throw new GatewayError('invalid_json', { detail: 'The body is empty.' });
-    return continueResponse('request_headers');
+    // Caller-sent provider credentials go now; the gateway's is added with the body, once it may go.
+    return continueWithHeaders('request_headers', [], callerHeadersToRemove(policy));
   }
 
   /** `GET /v1/models` is allowed to callers who may use at least one served model. */
@@ -215,9 +221,13 @@ export class Exchange {
     if (decision.outcome === 'deny') throw refusalError(decision);
     this.#scan = decision.scan;
     if (decision.outcome !== 'allow') throw refusalError(decision);
+    // Checked before the record so a missing credential is a refusal, not a received request.
+    upstreamCredentialHeaders(policy, this.#deps.credentials);
     await this.#commitReceived([...decision.scan.findings, ...(decision.user?.findings ?? [])]);
+    // Read again after the (awaited) append: a rotation meanwhile applies to this request too.
+    const credential = upstreamCredentialHeaders(policy, this.#deps.credentials);
     this.#forwardedAt = this.#deps.clock.now();
-    return replaceBody('request_body', serializeEmbeddingsRequest(request, decision.scan.input, decision.user?.masked));
+    return replaceBody('request_body', serializeEmbeddingsRequest(request, decision.scan.input, decision.user?.masked), credential);
   }
 
   /** Durable before forward: the request goes upstream only once these events are committed. */

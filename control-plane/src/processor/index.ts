@@ -7,4 +7,5 @@ export { startProcessor, MAX_GRPC_MESSAGE_BYTES, type ProcessorOptions, type Pro
 export { SwappablePolicy, type PolicySource, type RuntimePolicy } from './policy.ts';
 export type { ExchangeRecorder, SnapshotRef } from './record.ts';
 export { parseEmbeddingsRequest, serializeEmbeddingsRequest, type EmbeddingsRequest, type RequestLimits } from './request.ts';
+export { CALLER_PROVIDER_HEADERS, type CredentialSource } from './credentials.ts';
 export { decideRequest, refusalError, type DecisionRequest, type RequestDecision } from './decide.ts';

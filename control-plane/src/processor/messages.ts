@@ -43,14 +43,15 @@ export function continueWithHeaders(phase: 'request_headers' | 'response_headers
 
 /**
  * Replace a buffered body. Envoy requires `content-length` to match the new body in the same
- * response, or it answers the client with a local error instead.
+ * response, or it answers the client with a local error instead. `extraHeaders` are set on the
+ * same message (a buffered request's headers are still unsent at this point).
  */
-export function replaceBody(phase: 'request_body' | 'response_body', body: Buffer): ProcessingResponse {
+export function replaceBody(phase: 'request_body' | 'response_body', body: Buffer, extraHeaders: HeaderValueOption[] = []): ProcessingResponse {
   return {
     [phase]: {
       response: {
         status: 'CONTINUE',
-        header_mutation: { set_headers: [setHeader('content-length', String(body.length))] },
+        header_mutation: { set_headers: [setHeader('content-length', String(body.length)), ...extraHeaders] },
         body_mutation: { body },
       },
     },

@@ -18,6 +18,8 @@ export interface RuntimePolicy {
   readonly accessRules: readonly AccessRule[];
   /** Compiled once per snapshot: regexes and scopes are ready before the first request. */
   readonly masking: MaskingEngine;
+  /** The upstream Envoy routes to, and the header its credential goes in (none when it needs none). */
+  readonly upstream: { readonly name: string; readonly credentialHeader: string | undefined };
 }
 
 /** The policy in force right now; `undefined` until a valid snapshot was loaded (fail closed). */

@@ -9,6 +9,7 @@ import type { ProcessingRequest, ProcessingResponse } from './messages.ts';
 import type { PolicySource } from './policy.ts';
 import type { ExchangeRecorder } from './record.ts';
 import type { GrantWindow } from '../access/index.ts';
+import type { CredentialSource } from './credentials.ts';
 
 /**
  * gRPC message size limit of the processor. Envoy sends a BUFFERED body as one message, so this
@@ -27,6 +28,8 @@ export interface ProcessorOptions {
   clock: Clock;
   logger: Logger;
   newRequestId?: () => string;
+  /** Upstream credentials added as header mutations; required when the policy names any. */
+  credentials?: CredentialSource;
 }
 
 export interface ProcessorServer {
@@ -83,6 +86,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Process
       clock: options.clock,
       logger,
       newRequestId: options.newRequestId ?? randomUUID,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
     });
   const handlers: ExternalProcessorHandlers = {
     Process: (call) => processStream(call, createExchange, logger),

@@ -4,5 +4,6 @@
  */
 export { toXdsSnapshot, type DataPathPorts } from './xds.ts';
 export { toRuntimePolicy } from './processor.ts';
+export { credentialRefs, routedUpstream, upstreamInput, UnsafeUpstreamError } from './upstream.ts';
 export type { ActiveSnapshot } from './active.ts';
 export { policyTestDecider } from './policy-test.ts';

@@ -3,6 +3,7 @@ import type { RuntimePolicy } from '../processor/index.ts';
 import type { SecretSources } from '../secrets/index.ts';
 import type { ActiveSnapshot } from './active.ts';
 import { resolveTokenKeys } from './token-keys.ts';
+import { routedUpstream } from './upstream.ts';
 
 /**
  * The processor's view of a snapshot, with the masking engine compiled once here rather than per
@@ -11,6 +12,7 @@ import { resolveTokenKeys } from './token-keys.ts';
  */
 export function toRuntimePolicy(active: ActiveSnapshot, secrets: SecretSources): RuntimePolicy {
   const { gateway, identityProviders, access, masking } = active.compiled;
+  const upstream = routedUpstream(gateway);
   return Object.freeze({
     snapshot: active.ref,
     limits: gateway.limits,
@@ -18,5 +20,6 @@ export function toRuntimePolicy(active: ActiveSnapshot, secrets: SecretSources):
     identityProviders,
     accessRules: access.rules,
     masking: createMaskingEngine(masking.enforced, { tokenKeys: resolveTokenKeys(masking.tokenization, secrets) }),
+    upstream: { name: upstream.name, credentialHeader: upstream.credential?.header.toLowerCase() },
   });
 }

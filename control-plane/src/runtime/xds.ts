@@ -1,7 +1,7 @@
 import { buildJwtAuthn, jwtAuthnLocalReplyMapper } from '../identity/index.ts';
-import type { CompiledUpstream } from '../policy/index.ts';
-import { buildGatewaySnapshot, type UpstreamInput, type XdsSnapshot } from '../xds/index.ts';
+import { buildGatewaySnapshot, type XdsSnapshot } from '../xds/index.ts';
 import type { ActiveSnapshot } from './active.ts';
+import { routedUpstream, upstreamInput } from './upstream.ts';
 
 /** Where the data-path processes listen; overrides the policy's listener port in tests. */
 export interface DataPathPorts {
@@ -12,21 +12,19 @@ export interface DataPathPorts {
 /** How long Envoy waits for one processor reply before failing the request (closed). */
 const PROCESSOR_MESSAGE_TIMEOUT_MS = 5_000;
 
-function upstreamInput(upstream: CompiledUpstream): UpstreamInput {
-  const { host, port, tls } = upstream.endpoint;
-  return tls ? { name: upstream.name, host, port, tls: { sni: host } } : { name: upstream.name, host, port };
-}
-
-/** Builds the Envoy resources for a snapshot, versioned `<seq>-<hash12>`. */
+/**
+ * Builds the Envoy resources for a snapshot, versioned `<seq>-<hash12>`. No credential is part of
+ * them: the processor adds it per request (docs/adr/0001-upstream-credentials.md).
+ */
 export function toXdsSnapshot(active: ActiveSnapshot, ports: DataPathPorts): XdsSnapshot {
   const { gateway, identityProviders } = active.compiled;
   const jwt = identityProviders.length > 0 ? buildJwtAuthn(identityProviders) : undefined;
-  const defaultUpstream = gateway.upstreams[0];
+  const routed = routedUpstream(gateway);
   return buildGatewaySnapshot(active.ref.version, {
     listener: ports.listener ?? { host: gateway.listener.address, port: gateway.listener.port },
     processor: { ...ports.processor, messageTimeoutMs: PROCESSOR_MESSAGE_TIMEOUT_MS },
     upstreams: gateway.upstreams.map(upstreamInput),
-    routes: { upstreamTimeoutMs: defaultUpstream?.timeoutMs },
+    routes: { embeddingsUpstream: routed.name, modelsUpstream: routed.name, upstreamTimeoutMs: routed.timeoutMs },
     maxRequestBytes: gateway.limits.maxBodyBytes,
     httpFilters: jwt ? [jwt.httpFilter] : [],
     localReplyMappers: jwt ? [jwtAuthnLocalReplyMapper()] : [],

@@ -29,6 +29,7 @@ const policy: RuntimePolicy = {
   identityProviders: [{ issuer: ISSUER }],
   accessRules: [allowEngineering],
   masking: createMaskingEngine(DEFAULT_MASKING_RULES),
+  upstream: { name: 'demo', credentialHeader: undefined },
 };
 
 class MemoryRecorder implements ExchangeRecorder {
@@ -88,7 +89,9 @@ function errorOf(reply: { immediate_response?: { body?: unknown } | null }): { c
 describe('Exchange', () => {
   it('forwards a masked request only after recording it, with a correct content-length', async () => {
     const { exchange, recorder } = setup();
-    expect(await exchange.handle(headers(embeddingsHeaders))).toEqual({ request_headers: { response: { status: 'CONTINUE' } } });
+    const headersReply = await exchange.handle(headers(embeddingsHeaders));
+    expect(headersReply.request_headers?.response?.status).toBe('CONTINUE');
+    expect(headersReply.request_headers?.response?.header_mutation?.remove_headers).toContain('x-api-key');
     const reply = await exchange.handle(body('request_body', '{"model":"demo-embed",  "input":["mail bob@example.org","b"]}'));
     const mutation = reply.request_body?.response;
     const forwarded = mutation?.body_mutation?.body as Buffer;

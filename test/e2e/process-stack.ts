@@ -109,7 +109,7 @@ function gatewayDocuments(base: PolicyDocument[], listenerPort: number, options:
   return base.map((document) => {
     if (document.kind !== 'Gateway') return document;
     const copy = structuredClone(document);
-    copy.spec.listener.port = listenerPort;
+    copy.spec.listener = { ...copy.spec.listener, address: '127.0.0.1', port: listenerPort };
     for (const upstream of copy.spec.upstreams) {
       if (options.upstreamUrl) upstream.url = options.upstreamUrl;
       if (options.upstreamTimeoutMs) upstream.timeoutMs = options.upstreamTimeoutMs;
@@ -225,7 +225,6 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     const envoy = launchEnvoy({
       bin: ENVOY_BIN,
       bootstrap: renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: ports.admin, xdsPort: ports.xds }),
-      adminPort: ports.admin,
       runDir: path.join(home, 'run'),
       logger,
       logLevel: options.envoyLogLevel ?? 'warn',

@@ -1,13 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ENVOY_BIN } from '../../control-plane/src/config/index.ts';
+import { assertEnvoyBinary, launchEnvoy, validateEnvoyConfig as validateWith, type ConfigDump } from '../../control-plane/src/envoy/index.ts';
+import { silentLogger } from '../../control-plane/src/log/index.ts';
 import { makeTempDir } from './tmp.ts';
 
+export type { ConfigDump } from '../../control-plane/src/envoy/index.ts';
+
 /**
- * Real Envoy processes for tests: find the binary, validate a config, start one on free ports,
- * wait until it is ready, read its admin API, and always stop it. Logs are kept in memory and
- * printed only when asked (e.g. from `onTestFailed`).
+ * Real Envoy processes for tests, started by the same launcher `embguard up` uses: find the
+ * binary, validate a config, start one, read its admin API, and always stop it. Logs are printed
+ * only when asked (e.g. from `onTestFailed`).
  */
 
 /** Envoy binary for tests: `ENVOY_BIN`, else the project's `.venv/bin/envoy`. */
@@ -20,30 +22,22 @@ export function envoyBinary(): string {
  * `describe.skipIf(!envoyAvailable())` then throws at collection time in CI.
  */
 export function envoyAvailable(): boolean {
-  const bin = envoyBinary();
   let found = false;
   try {
-    fs.accessSync(bin, fs.constants.X_OK);
+    assertEnvoyBinary(envoyBinary());
     found = true;
   } catch {
     found = false;
   }
   if (!found && process.env['CI'] === 'true') {
-    throw new Error(`Envoy binary not found or not executable at ${bin} (set ENVOY_BIN); CI never skips Envoy tests`);
+    throw new Error(`Envoy binary not found or not executable at ${envoyBinary()} (set ENVOY_BIN); CI never skips Envoy tests`);
   }
   return found;
 }
 
 /** Runs `envoy --mode validate -c <file>`; resolves with the exit code and combined output. */
-export async function validateEnvoyConfig(configFile: string, bin = envoyBinary()): Promise<{ code: number | null; output: string }> {
-  const child = spawn(bin, ['--mode', 'validate', '-c', configFile, '--disable-hot-restart', '-l', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  return { code, output };
+export function validateEnvoyConfig(configFile: string, bin = envoyBinary()): Promise<{ code: number | null; output: string }> {
+  return validateWith(bin, configFile);
 }
 
 /** Options of {@link startEnvoy}. */
@@ -79,11 +73,6 @@ export interface EnvoyProcess {
   stop(): Promise<void>;
 }
 
-/** The shape of `/config_dump` we read: a list of typed config dumps. */
-export interface ConfigDump {
-  configs: ({ '@type': string } & Record<string, unknown>)[];
-}
-
 /** Versions of the dynamic (xDS) resources in a `/config_dump`, by resource name. */
 export interface DynamicVersions {
   clusters: Record<string, string>;
@@ -117,102 +106,86 @@ export function dynamicVersions(dump: ConfigDump): DynamicVersions {
   return versions;
 }
 
-const running = new Set<ChildProcess>();
+
+// A test that forgets to stop its Envoy must not leave it running after the worker exits.
+const running = new Set<number>();
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const pid of running) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
 });
 
 /**
- * Starts Envoy with `--concurrency 1 --disable-hot-restart --drain-time-s 1` and the admin
- * address written to a file (`--admin-address-path`), so a bootstrap may use admin port 0.
+ * Starts Envoy through `launchEnvoy` (one worker, no hot restart, drain 1 s, admin address read
+ * from the file Envoy writes, so a bootstrap may use admin port 0) in a temporary run directory.
  */
 export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyProcess> {
   const tmp = makeTempDir('embguard-envoy-');
-  const configFile = typeof options.bootstrap === 'string' ? options.bootstrap : path.join(tmp.dir, 'bootstrap.json');
-  if (typeof options.bootstrap !== 'string') fs.writeFileSync(configFile, JSON.stringify(options.bootstrap, null, 2));
-  const adminAddressFile = path.join(tmp.dir, 'admin-address');
-  const child = spawn(
-    options.bin ?? envoyBinary(),
-    [
-      '-c', configFile,
-      '--concurrency', '1',
-      '--disable-hot-restart',
-      '--drain-time-s', '1',
-      '--parent-shutdown-time-s', '2',
-      '-l', options.logLevel ?? 'warn',
-      '--admin-address-path', adminAddressFile,
-      ...(options.args ?? []),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running.add(child);
-  let log = '';
-  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      running.delete(child);
+  const launched = launchEnvoy({
+    bin: options.bin ?? envoyBinary(),
+    bootstrap: options.bootstrap,
+    runDir: path.join(tmp.dir, 'run'),
+    logger: silentLogger(),
+    logLevel: options.logLevel ?? 'warn',
+    drainTimeS: 1,
+    extraArgs: options.args ?? [],
+  });
+  running.add(launched.pid);
+  const handle = {
+    async stop() {
+      await launched.stop();
+      running.delete(launched.pid);
       tmp.cleanup();
-      resolve(code);
-    }),
-  );
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
-
-  const stop = async (): Promise<void> => {
-    if (exitCode !== undefined) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    },
   };
-
+  const logs = () => {
+    try {
+      return launched.log();
+    } catch {
+      return '';
+    }
+  };
+  const waitReady = (timeoutMs = options.readyTimeoutMs ?? 20_000) => launched.waitReady(timeoutMs);
   try {
-    const adminUrl = await waitUntil(
-      () => {
-        if (exitCode !== undefined) throw new Error(`envoy exited with code ${exitCode} before its admin API came up`);
-        const address = fs.existsSync(adminAddressFile) ? fs.readFileSync(adminAddressFile, 'utf8').trim() : '';
-        return address ? `http://${address}` : undefined;
-      },
-      options.readyTimeoutMs ?? 20_000,
-      'envoy admin address',
-    );
-    const admin = async (pathAndQuery: string, init?: RequestInit) => {
-      const response = await fetch(`${adminUrl}${pathAndQuery}`, init);
-      return { status: response.status, text: await response.text() };
-    };
-    const waitReady = async (timeoutMs = options.readyTimeoutMs ?? 20_000) => {
-      await waitUntil(
-        async () => {
-          if (exitCode !== undefined) throw new Error(`envoy exited with code ${exitCode}`);
-          const ready = await admin('/ready').catch(() => undefined);
-          return ready?.status === 200 ? true : undefined;
-        },
-        timeoutMs,
-        'envoy /ready',
-      );
-    };
-    const envoy: EnvoyProcess = {
-      pid: child.pid ?? -1,
-      adminUrl,
-      admin,
-      async configDump(query = '') {
-        const { status, text } = await admin(`/config_dump${query ? `?${query}` : ''}`);
-        if (status !== 200) throw new Error(`/config_dump answered ${status}: ${text.slice(0, 200)}`);
-        return JSON.parse(text) as ConfigDump;
-      },
-      waitReady,
-      logs: () => log,
-      printLogs: () => process.stderr.write(`----- envoy ${child.pid} log -----\n${log}\n----- end of envoy log -----\n`),
-      stop,
-    };
-    if (options.waitReady !== false) await waitReady();
-    return envoy;
+    if (options.waitReady === false) {
+      const adminUrl = () => {
+        try {
+          return launched.adminUrl;
+        } catch {
+          return undefined;
+        }
+      };
+      await waitUntil(adminUrl, options.readyTimeoutMs ?? 20_000, 'envoy admin address');
+    } else {
+      await waitReady();
+    }
   } catch (err) {
-    process.stderr.write(`----- envoy log (start failed) -----\n${log}\n`);
-    await stop();
+    process.stderr.write(`----- envoy log (start failed) -----\n${logs()}\n`);
+    await handle.stop();
     throw err;
   }
+  const admin = async (pathAndQuery: string, init?: RequestInit) => {
+    const response = await fetch(`${launched.adminUrl}${pathAndQuery}`, init);
+    return { status: response.status, text: await response.text() };
+  };
+  return {
+    pid: launched.pid,
+    adminUrl: launched.adminUrl,
+    admin,
+    async configDump(query = '') {
+      const { status, text } = await admin(`/config_dump${query ? `?${query}` : ''}`);
+      if (status !== 200) throw new Error(`/config_dump answered ${status}: ${text.slice(0, 200)}`);
+      return JSON.parse(text) as ConfigDump;
+    },
+    waitReady,
+    logs,
+    printLogs: () => process.stderr.write(`----- envoy ${launched.pid} log -----\n${logs()}\n----- end of envoy log -----\n`),
+    stop: () => handle.stop(),
+  };
 }
 
 /**

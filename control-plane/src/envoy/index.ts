@@ -1,6 +1,7 @@
 export {
   assertEnvoyBinary,
   launchEnvoy,
+  validateEnvoyConfig,
   EnvoyExitedError,
   EnvoyNotFoundError,
   type ConfigDump,

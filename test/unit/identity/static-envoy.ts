@@ -1,9 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import { LOADER_OPTIONS, PROTO_FILES } from '../../../control-plane/src/protos/index.ts';
-import { loadConfig } from '../../../control-plane/src/config/index.ts';
 import type { JwtAuthnResources } from '../../../control-plane/src/identity/index.ts';
 import type { ResponseMapper } from '../../../control-plane/src/generated/envoy/extensions/filters/network/http_connection_manager/v3/ResponseMapper.ts';
 
@@ -91,54 +89,4 @@ export function writeStaticBootstrap(
   const file = path.join(dir, 'bootstrap.pb');
   fs.writeFileSync(file, bootstrapType.serialize(bootstrap));
   return file;
-}
-
-/** The Envoy binary, or undefined when absent (callers fail under CI=true, skip otherwise). */
-export function envoyBinary(): string | undefined {
-  const bin = loadConfig().envoyBin;
-  return fs.existsSync(bin) ? bin : undefined;
-}
-
-export function requireEnvoyUnderCi(bin: string | undefined): void {
-  if (!bin && process.env.CI === 'true') throw new Error('Envoy binary missing; CI=true requires it');
-}
-
-/** `envoy --mode validate`; returns the exit status and output. */
-export function validateBootstrap(bin: string, file: string): { status: number | null; output: string } {
-  const result = spawnSync(bin, ['--mode', 'validate', '-c', file, '-l', 'warn', '--disable-hot-restart'], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
-
-export interface RunningEnvoy {
-  process: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts Envoy on a static bootstrap and waits until its admin `/ready` answers 200. */
-export async function startStaticEnvoy(bin: string, file: string, adminPort: number): Promise<RunningEnvoy> {
-  let output = '';
-  const child = spawn(bin, ['-c', file, '--concurrency', '1', '--disable-hot-restart', '--drain-time-s', '1', '-l', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    const ready = await fetch(`http://127.0.0.1:${adminPort}/ready`).then((r) => r.status === 200, () => false);
-    if (ready) return { process: child, output: () => output, stop };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await stop();
-  throw new Error(`Envoy did not become ready:\n${output}`);
 }

@@ -13,21 +13,20 @@ import {
 import { silentLogger } from '../../../control-plane/src/log/index.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
-import { envoyBinary, requireEnvoyUnderCi, startStaticEnvoy, writeStaticBootstrap, type RunningEnvoy } from './static-envoy.ts';
+import { writeStaticBootstrap } from './static-envoy.ts';
+import { envoyAvailable, startEnvoy, type EnvoyProcess } from '../../helpers/envoy.ts';
 
 /**
  * Every token attack the issue lists, sent through a real Envoy whose only filter before a
  * `direct_response` is the jwt_authn config our builder produced. Attack tokens are signed here.
  */
-const bin = envoyBinary();
-
-describe.skipIf(!bin && process.env.CI !== 'true').each([
+describe.skipIf(!envoyAvailable()).each([
   { withMapper: true, label: 'with jwtAuthnLocalReplyMapper: every refusal is a JSON 401' },
   { withMapper: false, label: 'raw Envoy: wrong audience is 403 text/plain' },
 ])('jwt_authn in real Envoy rejects bad tokens ($label)', ({ withMapper }) => {
   const tmp = makeTempDir();
   let issuer: DemoIssuer;
-  let envoy: RunningEnvoy | undefined;
+  let envoy: EnvoyProcess | undefined;
   let listener: number;
   let signingKey: CryptoKey | Uint8Array;
   let kid: string;
@@ -52,7 +51,6 @@ describe.skipIf(!bin && process.env.CI !== 'true').each([
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
-    requireEnvoyUnderCi(bin);
     issuer = await startDemoIssuer({ port: await freePort(), keyDir: tmp.dir, logger: silentLogger() });
     const keys = await loadOrCreateDemoIssuerKeys(tmp.dir);
     signingKey = (await importJWK(keys.signingKey, 'ES256')) as CryptoKey;
@@ -67,12 +65,14 @@ describe.skipIf(!bin && process.env.CI !== 'true').each([
     const jwt = buildJwtAuthn([
       { name: 'demo', issuer: issuer.issuer, audiences: [issuer.audience], jwks: { uri: issuer.jwksUri } },
     ]);
-    envoy = await startStaticEnvoy(bin as string, writeStaticBootstrap(
-      tmp.dir,
-      jwt,
-      { listener, admin, echoUpstream: (echo.address() as AddressInfo).port },
-      withMapper ? { localReplyMappers: [jwtAuthnLocalReplyMapper()] } : {},
-    ), admin);
+    envoy = await startEnvoy({
+      bootstrap: writeStaticBootstrap(
+        tmp.dir,
+        jwt,
+        { listener, admin, echoUpstream: (echo.address() as AddressInfo).port },
+        withMapper ? { localReplyMappers: [jwtAuthnLocalReplyMapper()] } : {},
+      ),
+    });
   }, 30_000);
 
   afterAll(async () => {

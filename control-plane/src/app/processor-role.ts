@@ -2,6 +2,7 @@ import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import { fingerprintKeyFile, loadFingerprintKey, rotationAuditEvent, UpstreamCredentials } from '../credentials/index.ts';
 import type { Logger } from '../log/index.ts';
+import { preloadTokenizer } from '../masking/index.ts';
 import { startProcessor, SwappablePolicy, type ProcessorServer } from '../processor/index.ts';
 import { credentialRefs, toRuntimePolicy, type ActiveSnapshot } from '../runtime/index.ts';
 import type { SecretSources } from '../secrets/index.ts';

@@ -22,6 +22,8 @@ export async function startProcessorRole(
   config: Readonly<Config>,
   deps: { logger: Logger; clock: Clock; shared: SharedState; secrets: SecretSources },
 ): Promise<ProcessorRole> {
+  // The tokenizer table takes ~0.4 s to load; pay it at start, not on the first token-id request.
+  preloadTokenizer();
   const policy = new SwappablePolicy();
   const credentials = new UpstreamCredentials({
     sources: deps.secrets,

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { start, type App } from '../../control-plane/src/app/index.ts';
 import { systemClock } from '../../control-plane/src/clock/index.ts';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../control-plane/src/config/index.ts';
-import { demoSecretEnv, startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
+import { DEMO_UPSTREAM_KEY_ENV, demoSecretEnv, startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
 import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
@@ -69,7 +69,7 @@ export function demoPolicyDocuments(upstreamUrl: string, issuer: DemoIssuer): Po
 }
 
 
-export async function startStack(options: { logger?: Logger } = {}): Promise<Stack> {
+export async function startStack(options: { logger?: Logger; secretEnv?: Record<string, string> } = {}): Promise<Stack> {
   const { dir: home, cleanup } = makeTempDir('embguard-e2e-');
   const logFile = path.join(home, 'stack.log');
   const logger =
@@ -77,7 +77,8 @@ export async function startStack(options: { logger?: Logger } = {}): Promise<Sta
   const received: ReceivedRequest[] = [];
   const stoppers: (() => Promise<void>)[] = [];
   try {
-    const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0, logger, onRequest: (r) => received.push(r) });
+    const secretEnv = { ...demoSecretEnv(home, {}), ...options.secretEnv };
+    const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0, logger, apiKey: secretEnv[DEMO_UPSTREAM_KEY_ENV], onRequest: (r) => received.push(r) });
     stoppers.push(() => upstream.close());
     const issuer = await startDemoIssuer({ port: 0, keyDir: path.join(home, 'issuer'), logger });
     stoppers.push(() => issuer.close());
@@ -93,7 +94,7 @@ export async function startStack(options: { logger?: Logger } = {}): Promise<Sta
       logger,
       clock: systemClock,
       listener: { host: '127.0.0.1', port: listenerPort },
-      secretEnv: demoSecretEnv(home, {}),
+      secretEnv,
     });
     stoppers.push(() => app.stop());
     const envoy = launchEnvoy({

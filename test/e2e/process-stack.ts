@@ -169,7 +169,8 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
   const logFiles = [testLog];
 
   try {
-    const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0, logger, onRequest: (r) => received.push(r) });
+    const upstreamKey = randomBytes(24).toString('hex');
+    const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0, logger, apiKey: upstreamKey, onRequest: (r) => received.push(r) });
     stoppers.push(() => upstream.close());
     const issuer = await startDemoIssuer({ port: 0, keyDir: path.join(home, 'issuer'), logger });
     stoppers.push(() => issuer.close());
@@ -180,6 +181,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       EMBGUARD_HOME: home,
       EMBGUARD_SNAPSHOT_DEV: '1',
       EMBGUARD_TOKENIZATION_KEY: randomBytes(32).toString('hex'),
+      EMBGUARD_DEMO_UPSTREAM_KEY: upstreamKey,
       EMBGUARD_LOG_LEVEL: 'info',
       EMBGUARD_LISTENER_PORT: String(ports.listener),
       EMBGUARD_ENVOY_ADMIN_PORT: String(ports.admin),

@@ -12,6 +12,7 @@ import { policyTestDecider } from '../runtime/index.ts';
 import { registerSnapshotCommands } from './commands/snapshot.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerXdsCommands } from './commands/xds.ts';
+import { registerCredsCommands } from './commands/creds.ts';
 
 /**
  * Builds the `embguard` command tree. Each command group lives in `commands/<group>.ts` and only
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerSnapshotCommands(program);
   registerKeysCommands(program);
   registerXdsCommands(program);
+  registerCredsCommands(program);
   return program;
 }
 

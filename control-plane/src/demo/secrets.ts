@@ -4,6 +4,8 @@ import path from 'node:path';
 
 /** The environment variable the example MaskingPolicy names for its tokenization key. */
 export const DEMO_TOKENIZATION_KEY_ENV = 'EMBGUARD_TOKENIZATION_KEY';
+/** The environment variable the example Gateway names for the demo upstream's API key. */
+export const DEMO_UPSTREAM_KEY_ENV = 'EMBGUARD_DEMO_UPSTREAM_KEY';
 
 function readOrCreateKey(file: string): string {
   try {
@@ -17,11 +19,22 @@ function readOrCreateKey(file: string): string {
   return key;
 }
 
+/** Each demo secret: the variable the example policy names and its file under `<home>/demo/`. */
+const DEMO_SECRETS: readonly { env: string; file: string }[] = [
+  { env: DEMO_TOKENIZATION_KEY_ENV, file: 'tokenization.key' },
+  { env: DEMO_UPSTREAM_KEY_ENV, file: 'upstream-api.key' },
+];
+
 /**
- * Secrets the demo needs and a new user does not have: a tokenization key generated once into
- * `<home>/demo/` (mode 0600) and reused, so tokens stay stable across restarts.
+ * Secrets the demo needs and a new user does not have, each generated once into `<home>/demo/`
+ * (mode 0600) and reused, so tokens stay stable across restarts: the tokenization key, and the
+ * demo upstream's API key (the demo upstream requires it, as a real provider would). A variable
+ * already set in `env` wins.
  */
 export function demoSecretEnv(home: string, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  if (env[DEMO_TOKENIZATION_KEY_ENV]) return {};
-  return { [DEMO_TOKENIZATION_KEY_ENV]: readOrCreateKey(path.join(home, 'demo', 'tokenization.key')) };
+  const secrets: Record<string, string> = {};
+  for (const secret of DEMO_SECRETS) {
+    if (!env[secret.env]) secrets[secret.env] = readOrCreateKey(path.join(home, 'demo', secret.file));
+  }
+  return secrets;
 }

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.ts';
 import { DEMO_MODELS, embed, featuresOf, toBase64 } from './vectors.ts';
@@ -15,8 +16,13 @@ export interface DemoUpstreamOptions {
   host: string;
   port: number;
   logger: Logger;
-  /** When set, requests must carry `Authorization: Bearer <apiKey>`, like a real provider. */
-  apiKey?: string;
+  /**
+   * When set, requests must carry `Authorization: Bearer <key>` with one of these keys, like a real
+   * provider (which accepts the old and the new key while a rotation is under way); else 401.
+   */
+  apiKey?: string | readonly string[];
+  /** Serve https with this PEM key and certificate chain (tests of upstream TLS). */
+  tls?: { key: string; cert: string };
   /** Called for every request before it is answered. */
   onRequest?: (request: ReceivedRequest) => void;
 }
@@ -77,8 +83,14 @@ function models(): Reply {
   return { status: 200, body: { object: 'list', data } };
 }
 
-function route(request: ReceivedRequest, apiKey: string | undefined): Reply {
-  if (apiKey !== undefined && request.headers.authorization !== `Bearer ${apiKey}`) {
+function authorized(request: ReceivedRequest, apiKey: string | readonly string[] | undefined): boolean {
+  if (apiKey === undefined) return true;
+  const keys = typeof apiKey === 'string' ? [apiKey] : apiKey;
+  return keys.some((key) => request.headers.authorization === `Bearer ${key}`);
+}
+
+function route(request: ReceivedRequest, apiKey: string | readonly string[] | undefined): Reply {
+  if (!authorized(request, apiKey)) {
     return openAIError(401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.');
   }
   if (request.method === 'GET' && request.path === '/v1/models') return models();
@@ -103,7 +115,7 @@ function route(request: ReceivedRequest, apiKey: string | undefined): Reply {
  */
 export async function startDemoUpstream(options: DemoUpstreamOptions): Promise<DemoUpstream> {
   const logger = options.logger.child({ component: 'demo-upstream' });
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -128,14 +140,15 @@ export async function startDemoUpstream(options: DemoUpstreamOptions): Promise<D
       res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
       res.end(json);
     });
-  });
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${options.host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${options.host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { start, type App } from '../app/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
-import { demoSecretEnv, startDemoUpstream, type DemoUpstream } from '../demo/index.ts';
+import { DEMO_UPSTREAM_KEY_ENV, demoSecretEnv, startDemoUpstream, type DemoUpstream } from '../demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../envoy/index.ts';
 import { demoIssuerKeyDir, startDemoIssuer, type DemoIssuer } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -34,7 +34,7 @@ export class NoEnforceableSnapshotError extends Error {
   constructor(source: string, reasons: readonly string[]) {
     super(
       reasons.length > 0
-        ? `no snapshot in ${source} passed verification:\n  - ${reasons.join('\n  - ')}`
+        ? `no snapshot in ${source} could be enforced (verification or a secret reference failed):\n  - ${reasons.join('\n  - ')}`
         : `no policy snapshot in ${source}: build one with 'embguard snapshot build', or run 'embguard up --demo' for a development snapshot`,
     );
     this.name = 'NoEnforceableSnapshotError';
@@ -65,16 +65,18 @@ export async function startStack(baseConfig: Readonly<Config>, options: StackOpt
   try {
     let demoUpstream: DemoUpstream | undefined;
     let demoIssuer: DemoIssuer | undefined;
+    const secretEnv = options.demo ? demoSecretEnv(config.home, config.secretEnv) : {};
     if (options.demo) {
       progress('starting the demo upstream and the demo OIDC issuer');
-      demoUpstream = await startDemoUpstream({ host: config.host, port: config.ports.demoUpstream, logger });
+      // The demo upstream requires the same key the policy names, like a real provider.
+      const apiKey = secretEnv[DEMO_UPSTREAM_KEY_ENV] ?? config.secretEnv[DEMO_UPSTREAM_KEY_ENV];
+      demoUpstream = await startDemoUpstream({ host: config.host, port: config.ports.demoUpstream, logger, apiKey });
       stoppers.push(() => demoUpstream!.close());
       demoIssuer = await startDemoIssuer({ host: config.host, port: config.ports.demoIssuer, keyDir: demoIssuerKeyDir(config.home), logger });
       stoppers.push(() => demoIssuer!.close());
       progress(`signing the working tree's policy as development snapshot ${await buildDevSnapshot(config, options.clock)}`);
     }
     progress(`starting the control plane (xDS :${config.ports.xds}, processor :${config.ports.processor}, API :${config.ports.api})`);
-    const secretEnv = options.demo ? demoSecretEnv(config.home, config.secretEnv) : {};
     const app = await start(config, { logger, clock: options.clock, secretEnv, watchSnapshots: true });
     stoppers.push(() => app.stop());
     const loaded = await app.reloadSnapshots();
@@ -84,7 +86,6 @@ export async function startStack(baseConfig: Readonly<Config>, options: StackOpt
     const envoy = launchEnvoy({
       bin: config.envoyBin,
       bootstrap: renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: config.ports.envoyAdmin, xdsPort: app.xds.port }),
-      adminPort: config.ports.envoyAdmin,
       runDir: path.join(config.home, 'run'),
       logger,
     });

@@ -15,6 +15,16 @@ export async function startCliStack(config: Readonly<Config>, logger: Logger, de
   });
 }
 
+/** SIGHUP re-reads the upstream credentials (the conventional "reload your secrets" signal). */
+function reloadCredentialsOnHangup(stack: RunningStack): () => void {
+  const onHangup = () => {
+    const result = stack.app.credentials.reload();
+    process.stderr.write(`embguard: SIGHUP: credentials reloaded (${result.rotated.length} rotated, ${result.failed.length} unreadable)\n`);
+  };
+  process.on('SIGHUP', onHangup);
+  return () => process.off('SIGHUP', onHangup);
+}
+
 /** `embguard up [--demo]`: runs control plane, processor and Envoy until Ctrl-C or SIGTERM. */
 export function registerUpCommand(program: Command): void {
   program
@@ -34,7 +44,9 @@ export function registerUpCommand(program: Command): void {
             `    -d '{"model":"demo-embed","input":"Contact alice@example.com about invoice 4711"}'\n`,
         );
       }
+      const stopReloading = reloadCredentialsOnHangup(stack);
       const signal = await waitForSignal();
+      stopReloading();
       process.stderr.write(`embguard: ${signal} received, stopping\n`);
       await stack.stop();
     });

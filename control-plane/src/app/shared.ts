@@ -5,8 +5,8 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 
 /**
- * Who approves just-in-time access until ApprovalPolicy carries its own settings: the security
- * group, one approver, at most eight hours.
+ * Who approves just-in-time access when no ApprovalPolicy sets `access`: the security group, one
+ * approver, at most eight hours.
  */
 export const DEFAULT_JIT_SETTINGS: JitApprovalSettings = { approverGroups: ['security'], quorum: 1, maxDurationMs: 8 * 3600_000 };
 const GRANT_SWEEP_INTERVAL_MS = 1000;
@@ -15,6 +15,8 @@ const GRANT_SWEEP_INTERVAL_MS = 1000;
 export interface SharedState {
   readonly audit: AuditLog;
   readonly access: JitAccess;
+  /** Takes the snapshot's just-in-time approval settings (the default when it sets none). */
+  useJitApproval(settings: JitApprovalSettings | null): void;
   /** Appends without blocking the caller; a failure is logged. For control-plane events, not requests. */
   recordInBackground(event: AuditEventInput): void;
   close(): Promise<void>;
@@ -50,12 +52,16 @@ export async function openSharedState(
     audit.append(event).catch((err: unknown) => logger.error({ err, type: event.type }, 'could not record an event'));
   };
   const grants = GrantStore.open(grantStorePath(config.home));
-  const access = new JitAccess({ store: grants, clock, settings: DEFAULT_JIT_SETTINGS, onEvent: (e) => recordInBackground(accessAuditEvent(e)) });
+  let jitSettings = DEFAULT_JIT_SETTINGS;
+  const access = new JitAccess({ store: grants, clock, settings: () => jitSettings, onEvent: (e) => recordInBackground(accessAuditEvent(e)) });
   access.sweep();
   const stopSweeper = access.startSweeper({ intervalMs: GRANT_SWEEP_INTERVAL_MS });
   return {
     audit,
     access,
+    useJitApproval(settings) {
+      jitSettings = settings ?? DEFAULT_JIT_SETTINGS;
+    },
     recordInBackground,
     async close() {
       stopSweeper();

@@ -122,6 +122,13 @@ export interface CompiledRuntimeApprovalRule {
   readonly mode: PolicyMode;
 }
 
+/** Who approves just-in-time access requests: the access module's `JitApprovalSettings`. */
+export interface CompiledJitApproval {
+  readonly approverGroups: readonly string[];
+  readonly quorum: number;
+  readonly maxDurationMs: number;
+}
+
 /** Rules a policy change must meet; `embguard snapshot build` reads them from the base branch. */
 export interface CompiledChangeApproval {
   readonly quorum: number;
@@ -158,7 +165,12 @@ export interface CompiledPolicy {
   readonly identityProviders: readonly CompiledIdentityProvider[];
   readonly access: { readonly rules: readonly CompiledAccessRule[] };
   readonly masking: CompiledMasking;
-  readonly approval: { readonly runtime: readonly CompiledRuntimeApprovalRule[]; readonly change: CompiledChangeApproval | null };
+  readonly approval: {
+    readonly runtime: readonly CompiledRuntimeApprovalRule[];
+    /** Just-in-time access approval; `null` = the gateway's default (see `DEFAULT_JIT_SETTINGS`). */
+    readonly access: CompiledJitApproval | null;
+    readonly change: CompiledChangeApproval | null;
+  };
   readonly grants: readonly CompiledGrant[];
   /** `null` when no RetentionPolicy is set; the audit module then applies its defaults. */
   readonly retention: CompiledRetention | null;
@@ -310,8 +322,10 @@ function compileApproval(docs: ApprovalPolicyDocument[]): CompiledPolicy['approv
     })),
   );
   const change = docs.find((d) => d.spec.change)?.spec.change;
+  const access = docs.find((d) => d.spec.access)?.spec.access;
   return {
     runtime,
+    access: access ? { approverGroups: access.approverGroups, quorum: access.quorum, maxDurationMs: parseDuration(access.maxDuration)! } : null,
     change: change
       ? {
           quorum: change.quorum,

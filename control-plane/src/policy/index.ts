@@ -24,6 +24,7 @@ export {
   type CompiledGateway,
   type CompiledGrant,
   type CompiledIdentityProvider,
+  type CompiledJitApproval,
   type CompiledLimits,
   type CompiledMasking,
   type CompiledPolicy,

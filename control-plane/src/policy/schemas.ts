@@ -219,9 +219,10 @@ const approvalPolicy: Schema = obj(
       },
       ['quorum', 'approvers'],
     ),
+    access: obj({ approverGroups: names({ minItems: 1 }), quorum: int(1, 10), maxDuration: duration }, ['approverGroups', 'quorum', 'maxDuration']),
   },
   ['mode'],
-  { anyOf: [{ required: ['runtime'] }, { required: ['change'] }] },
+  { anyOf: [{ required: ['runtime'] }, { required: ['change'] }, { required: ['access'] }] },
 );
 
 const accessGrant: Schema = obj(

@@ -324,6 +324,7 @@ function humanDuration(ms: number): string {
 function checkApproval(sink: ProblemSink, policies: Located<'ApprovalPolicy'>[], refs: References): void {
   const ids: { key: string; source: SourceDocument; path: YamlPath }[] = [];
   const changeDocs: ApprovalPolicyDocument[] = [];
+  let accessDocs = 0;
   for (const { doc, source } of policies) {
     doc.spec.runtime?.rules.forEach((rule, i) => {
       const path = ['spec', 'runtime', 'rules', i];
@@ -334,6 +335,13 @@ function checkApproval(sink: ProblemSink, policies: Located<'ApprovalPolicy'>[],
       checkDuration(sink, source, [...path, 'holdTime'], rule.holdTime, DURATION_BOUNDS.holdTime);
       checkDuration(sink, source, [...path, 'ticketLifetime'], rule.ticketLifetime, DURATION_BOUNDS.ticketLifetime);
     });
+    const access = doc.spec.access;
+    if (access) {
+      if (accessDocs > 0) sink.at(source, ['spec', 'access'], 'just-in-time access approval is already set in another ApprovalPolicy');
+      accessDocs += 1;
+      checkRefs(sink, source, ['spec', 'access', 'approverGroups'], access.approverGroups, refs.groups, 'group');
+      checkDuration(sink, source, ['spec', 'access', 'maxDuration'], access.maxDuration, DURATION_BOUNDS.grant);
+    }
     const change = doc.spec.change;
     if (!change) continue;
     if (changeDocs.length > 0) sink.at(source, ['spec', 'change'], 'change approval rules are already set in another ApprovalPolicy');

@@ -188,6 +188,8 @@ export interface ApprovalPolicySpec {
   mode: PolicyMode;
   runtime?: { rules: RuntimeApprovalRuleSpec[] };
   change?: { quorum: number; paths?: ChangePathRuleSpec[]; approvers: ChangeApproverSpec[] };
+  /** Who decides just-in-time access requests, how many must agree, and the longest grant. */
+  access?: { approverGroups: string[]; quorum: number; maxDuration: string };
 }
 
 export interface AccessGrantSpec {

@@ -125,6 +125,27 @@ describe('policy validate', () => {
     expect(problems(dir)).toEqual(['extra.yaml:1:12: literal secret (GENERIC_SECRET) in policy: reference it instead (credential.ref: env:NAME or file:path)']);
   });
 
+  it('checks the just-in-time access approval: known groups, a grant no longer than the maximum', () => {
+    const dir = policyDir({
+      'jit.yaml': `apiVersion: embguard.io/v1
+kind: ApprovalPolicy
+metadata:
+  name: jit
+spec:
+  mode: enforce
+  access:
+    approverGroups: [nobody]
+    quorum: 1
+    maxDuration: 90d
+`,
+    });
+    expect(problems(dir)).toEqual([
+      'jit.yaml:8:5: just-in-time access approval is already set in another ApprovalPolicy',
+      'jit.yaml:8:22: unknown group nobody',
+      'jit.yaml:10:18: 90d is longer than the maximum 30d',
+    ]);
+  });
+
   it('allows one RetentionPolicy only', () => {
     const dir = policyDir({ 'retention2.yaml': 'apiVersion: embguard.io/v1\nkind: RetentionPolicy\nmetadata: {name: second}\nspec:\n  audit: {keepMetadataFor: 90d, storeMaskedContent: false}\n' });
     expect(problems(dir)).toEqual(['retention2.yaml:2:7: a second RetentionPolicy document: at most one is allowed']);

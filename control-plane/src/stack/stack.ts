@@ -2,7 +2,7 @@ import path from 'node:path';
 import { start, type App } from '../app/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
-import { DEMO_UPSTREAM_KEY_ENV, demoSecretEnv, startDemoUpstream, type DemoUpstream } from '../demo/index.ts';
+import { DEMO_UPSTREAM_KEY_ENV, demoSecretEnv, startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../envoy/index.ts';
 import { demoIssuerKeyDir, startDemoIssuer, type DemoIssuer } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -18,6 +18,8 @@ export interface StackOptions {
   demo: boolean;
   /** Reports progress of the start-up to a person. */
   progress?: (message: string) => void;
+  /** Sees every request the demo upstream receives (what the model would see). */
+  onUpstreamRequest?: (request: ReceivedRequest) => void;
 }
 
 export interface RunningStack {
@@ -70,7 +72,7 @@ export async function startStack(baseConfig: Readonly<Config>, options: StackOpt
       progress('starting the demo upstream and the demo OIDC issuer');
       // The demo upstream requires the same key the policy names, like a real provider.
       const apiKey = secretEnv[DEMO_UPSTREAM_KEY_ENV] ?? config.secretEnv[DEMO_UPSTREAM_KEY_ENV];
-      demoUpstream = await startDemoUpstream({ host: config.host, port: config.ports.demoUpstream, logger, apiKey });
+      demoUpstream = await startDemoUpstream({ host: config.host, port: config.ports.demoUpstream, logger, apiKey, onRequest: options.onUpstreamRequest });
       stoppers.push(() => demoUpstream!.close());
       demoIssuer = await startDemoIssuer({ host: config.host, port: config.ports.demoIssuer, keyDir: demoIssuerKeyDir(config.home), logger });
       stoppers.push(() => demoIssuer!.close());

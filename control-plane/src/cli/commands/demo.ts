@@ -4,6 +4,12 @@ import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../log/index.ts';
 import { startCliStack } from './up.ts';
 
+/** The `input` strings of a request body the demo upstream received. */
+function inputsOf(body: string): string[] {
+  const input = (JSON.parse(body) as { input?: unknown }).input;
+  return (Array.isArray(input) ? input : [input]).filter((item): item is string => typeof item === 'string');
+}
+
 const DEMO_SUBJECT = 'alice';
 const DEMO_GROUPS = ['ml-engineers'];
 
@@ -18,7 +24,10 @@ export function registerDemoCommand(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger({ level: 'warn' });
-      const stack = await startCliStack(config, logger, true);
+      const upstreamSaw: string[] = [];
+      const stack = await startCliStack(config, logger, true, (request) => {
+        if (request.path === '/v1/embeddings') upstreamSaw.push(...inputsOf(request.body));
+      });
       try {
         const issuer = stack.demoIssuer!;
         const token = await issuer.mintToken({ sub: DEMO_SUBJECT, groups: DEMO_GROUPS });
@@ -29,10 +38,12 @@ export function registerDemoCommand(program: Command): void {
           gateway: stack.urls.gateway,
           caller: { subject: DEMO_SUBJECT, groups: DEMO_GROUPS },
           model: result.model,
+          sent: input,
+          upstreamReceived: upstreamSaw,
           embeddings: result.data.map((item) => ({
             index: item.index,
             dimensions: item.embedding.length,
-            first: item.embedding.slice(0, 4).map((v) => Number(v.toFixed(4))),
+            l2norm: Number(Math.hypot(...item.embedding).toFixed(6)),
           })),
           usage: result.usage,
           snapshot: stack.app.active()?.ref.version,

@@ -3,15 +3,21 @@ import { waitForSignal } from '../signals.ts';
 import { systemClock } from '../../clock/index.ts';
 import { loadConfig, type Config } from '../../config/index.ts';
 import { createLogger, type Logger } from '../../log/index.ts';
-import { startStack, type RunningStack } from '../../stack/index.ts';
+import { startStack, type RunningStack, type StackOptions } from '../../stack/index.ts';
 
 /** Starts the stack for a CLI command, with progress on stderr. */
-export async function startCliStack(config: Readonly<Config>, logger: Logger, demo: boolean): Promise<RunningStack> {
+export async function startCliStack(
+  config: Readonly<Config>,
+  logger: Logger,
+  demo: boolean,
+  onUpstreamRequest?: StackOptions['onUpstreamRequest'],
+): Promise<RunningStack> {
   return startStack(config, {
     logger,
     clock: systemClock,
     demo,
     progress: (message) => process.stderr.write(`embguard: ${message}\n`),
+    onUpstreamRequest,
   });
 }
 

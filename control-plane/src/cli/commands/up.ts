@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { waitForSignal } from '../signals.ts';
+import { reloadCredentialsOnHangup, waitForSignal } from '../signals.ts';
 import { systemClock } from '../../clock/index.ts';
 import { loadConfig, type Config } from '../../config/index.ts';
 import { createLogger, type Logger } from '../../log/index.ts';
@@ -21,16 +21,6 @@ export async function startCliStack(
   });
 }
 
-/** SIGHUP re-reads the upstream credentials (the conventional "reload your secrets" signal). */
-function reloadCredentialsOnHangup(stack: RunningStack): () => void {
-  const onHangup = () => {
-    const result = stack.app.credentials.reload();
-    process.stderr.write(`embguard: SIGHUP: credentials reloaded (${result.rotated.length} rotated, ${result.failed.length} unreadable)\n`);
-  };
-  process.on('SIGHUP', onHangup);
-  return () => process.off('SIGHUP', onHangup);
-}
-
 /** `embguard up [--demo]`: runs control plane, processor and Envoy until Ctrl-C or SIGTERM. */
 export function registerUpCommand(program: Command): void {
   program
@@ -50,7 +40,7 @@ export function registerUpCommand(program: Command): void {
             `    -d '{"model":"demo-embed","input":"Contact alice@example.com about invoice 4711"}'\n`,
         );
       }
-      const stopReloading = reloadCredentialsOnHangup(stack);
+      const stopReloading = reloadCredentialsOnHangup(stack.app.credentials);
       const signal = await waitForSignal();
       stopReloading();
       process.stderr.write(`embguard: ${signal} received, stopping\n`);

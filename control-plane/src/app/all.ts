@@ -56,6 +56,7 @@ export async function start(config: Readonly<Config>, deps: AppDeps): Promise<Ap
     logger,
     clock,
     shared,
+    secrets,
     dataPath: { processor: { host: config.host, port: processor.server.port }, ...(deps.listener ? { listener: deps.listener } : {}) },
     routes: credentialApiRoutes(processor.credentials),
   });

@@ -7,7 +7,9 @@ import { GatewayError } from '../errors/index.ts';
 import { createBearerVerifier, type BearerVerifier } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
 import { toXdsSnapshot, type ActiveSnapshot, type DataPathPorts } from '../runtime/index.ts';
+import type { SecretSources } from '../secrets/index.ts';
 import { startXdsServer, xdsApiRoutes, type XdsEvent, type XdsServer } from '../xds/index.ts';
+import { RetentionEnforcer } from './retention.ts';
 import type { SharedState } from './shared.ts';
 
 /** The xDS server and the control-plane HTTP API (health, xDS status, access requests). */
@@ -22,9 +24,10 @@ export interface ControlPlaneRole {
 
 export async function startControlPlaneRole(
   config: Readonly<Config>,
-  deps: { logger: Logger; clock: Clock; shared: SharedState; dataPath: DataPathPorts; routes?: readonly ApiRoute[] },
+  deps: { logger: Logger; clock: Clock; shared: SharedState; secrets: SecretSources; dataPath: DataPathPorts; routes?: readonly ApiRoute[] },
 ): Promise<ControlPlaneRole> {
   const { logger, clock, shared } = deps;
+  const retention = new RetentionEnforcer({ audit: shared.audit, secrets: deps.secrets, home: config.home, logger });
   const xds = await startXdsServer({ host: config.host, port: config.ports.xds, logger, clock, statusFile: path.join(config.home, 'run', 'xds-status.json') });
   let active: ActiveSnapshot | undefined;
   let verifyBearer: BearerVerifier | undefined;
@@ -64,6 +67,7 @@ export async function startControlPlaneRole(
       const ref = { seq: snapshot.ref.seq, sha256: snapshot.ref.sha256 };
       verifyBearer = nextVerifier;
       shared.useJitApproval(snapshot.compiled.approval.access);
+      retention.apply(snapshot.compiled.retention);
       shared.access.syncPolicyGrants(snapshot.compiled.grants);
       pushed.set(snapshot.ref.version, ref);
       xds.setSnapshot(resources);
@@ -72,6 +76,7 @@ export async function startControlPlaneRole(
       logger.info({ version: snapshot.ref.version }, 'policy snapshot pushed to Envoy');
     },
     async close() {
+      await retention.stop();
       await api.close();
       await xds.close();
     },

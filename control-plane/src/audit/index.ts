@@ -47,7 +47,7 @@ export {
   signCheckpoint,
   type Checkpoint,
 } from './checkpoint.ts';
-export { directorySink, forwardToSink, httpSink, sinkLine, startSinkForwarder, type AuditSink } from './sinks.ts';
+export { directorySink, fileSink, forwardToSink, httpSink, sinkLine, startSinkForwarder, type AuditSink } from './sinks.ts';
 export { canonicalJson } from './canonical.ts';
 export {
   EMPTY_ROOT,

@@ -59,6 +59,8 @@ export interface AuditLog {
   tick(): Promise<StoredCheckpoint | undefined>;
   /** Deletes masked excerpts past retention and records a `retention.deleted` event; returns how many. */
   applyRetention(): Promise<number>;
+  /** How long masked excerpts are kept from now on (the RetentionPolicy in force). */
+  setExcerptRetention(ms: number): void;
   /** The log's verifier key (`name+hash+base64`), for `audit verify` and auditors. */
   readonly verifierKey: string;
   readonly origin: string;
@@ -119,7 +121,7 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
   const newId = options.newId ?? (() => uuidV7(clock.now()));
   const heartbeatMs = options.heartbeatMs ?? 60_000;
   const maxBatch = options.maxBatch ?? 256;
-  const retentionMs = options.excerptRetentionMs ?? 30 * 24 * 3600_000;
+  let retentionMs = options.excerptRetentionMs ?? 30 * 24 * 3600_000;
   const { store, signer } = options;
   const signers = options.witness ? [signer, options.witness] : [signer];
 
@@ -265,5 +267,9 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
     await store.close();
   }
 
-  return { append, tick: () => tick(), applyRetention, verifierKey: signer.vkey, origin: signer.name, store, close };
+  function setExcerptRetention(ms: number): void {
+    retentionMs = ms;
+  }
+
+  return { append, tick: () => tick(), applyRetention, setExcerptRetention, verifierKey: signer.vkey, origin: signer.name, store, close };
 }

@@ -21,11 +21,16 @@ export function sinkLine(entry: StoredEntry): string {
 
 /** Appends lines to `<dir>/audit.jsonl`, fsyncing before it reports delivery. */
 export function directorySink(dir: string, name = `dir:${dir}`): AuditSink {
+  return fileSink(path.join(dir, 'audit.jsonl'), name);
+}
+
+/** Appends lines to one JSON-lines file, fsyncing before it reports delivery. */
+export function fileSink(file: string, name = `file:${file}`): AuditSink {
   return {
     name,
     deliver: async (lines) => {
-      fs.mkdirSync(dir, { recursive: true });
-      const fd = fs.openSync(path.join(dir, 'audit.jsonl'), 'a', 0o600);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const fd = fs.openSync(file, 'a', 0o600);
       try {
         fs.writeSync(fd, lines.map((l) => `${l}\n`).join(''));
         fs.fsyncSync(fd);

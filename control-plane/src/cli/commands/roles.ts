@@ -12,6 +12,7 @@ import { systemClock } from '../../clock/index.ts';
 import { loadConfig, type Config } from '../../config/index.ts';
 import { createLogger, type Logger } from '../../log/index.ts';
 import type { ActiveSnapshot } from '../../runtime/index.ts';
+import type { SecretSources } from '../../secrets/index.ts';
 
 /**
  * Runs one role until SIGINT/SIGTERM: loads the newest verified snapshot (refusing to run without
@@ -37,6 +38,11 @@ async function runRole(
   await role.close();
 }
 
+/** `env:` references read the environment; relative `file:` references are under the policy directory. */
+function secretSources(config: Readonly<Config>): SecretSources {
+  return { env: config.secretEnv, baseDir: config.policyDir };
+}
+
 /** `embguard processor` and `embguard control-plane`: the two roles as separate processes. */
 export function registerRoleCommands(program: Command): void {
   program
@@ -45,7 +51,7 @@ export function registerRoleCommands(program: Command): void {
     .action(() =>
       runRole('processor', async (config, logger) => {
         const shared = await openSharedState(config, { logger, clock: systemClock, signCheckpoints: false });
-        const role = await startProcessorRole(config, { logger, clock: systemClock, shared, secrets: { env: config.secretEnv, baseDir: config.policyDir } });
+        const role = await startProcessorRole(config, { logger, clock: systemClock, shared, secrets: secretSources(config) });
         return { shared, apply: (s) => role.apply(s), close: async () => (await role.close(), await shared.close()) };
       }),
     );
@@ -59,6 +65,7 @@ export function registerRoleCommands(program: Command): void {
           logger,
           clock: systemClock,
           shared,
+          secrets: secretSources(config),
           dataPath: { processor: { host: config.host, port: config.ports.processor } },
         });
         return { shared, apply: (s) => role.apply(s), close: async () => (await role.close(), await shared.close()) };

@@ -129,6 +129,9 @@ function servedModels(sink: ProblemSink, gateways: Located<'Gateway'>[]): Set<st
   return new Set(models.keys());
 }
 
+/** Headers HTTP framing or the gateway itself owns: a credential there would break or smuggle the request. */
+const RESERVED_CREDENTIAL_HEADERS = new Set(['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'upgrade', 'x-request-id']);
+
 /**
  * Credentials and inputs cross the network in clear text over plain http: only loopback, unless
  * the policy says so explicitly. An https upstream addressed by IP needs an SNI name, since SNI
@@ -137,6 +140,8 @@ function servedModels(sink: ProblemSink, gateways: Located<'Gateway'>[]): Set<st
 function checkUpstreamTransport(sink: ProblemSink, { doc, source }: Located<'Gateway'>): void {
   doc.spec.upstreams.forEach((upstream, i) => {
     const path = ['spec', 'upstreams', i];
+    const header = upstream.credential?.header.toLowerCase();
+    if (header && RESERVED_CREDENTIAL_HEADERS.has(header)) sink.at(source, [...path, 'credential', 'header'], `${header} cannot carry a credential`);
     const { host, tls } = compileEndpoint(upstream.url);
     if (!tls && upstream.tls) sink.at(source, [...path, 'tls'], 'tls settings need an https url');
     if (!tls && !isLoopbackHost(host) && upstream.allowInsecureHttp !== true) {

@@ -54,6 +54,11 @@ describe('policy: upstream credentials and transport', () => {
     expect(found.join('\n')).not.toContain(key);
   });
 
+  it('refuses a credential in a header HTTP framing owns', () => {
+    const dir = withUpstreams(upstream('https://api.openai.com', `      credential: {ref: "env:OPENAI_API_KEY", header: Content-Length, format: "{value}"}\n`));
+    expect(problems(dir)).toEqual(['gateway.yaml:14:55: content-length cannot carry a credential']);
+  });
+
   it('compiles a credential to its reference only', () => {
     const dir = withUpstreams(upstream('https://api.openai.com/v1', `      credential: {ref: "file:/run/secrets/openai", header: Authorization, format: "Bearer {value}"}\n`));
     const compiled = compiledUpstream(dir);

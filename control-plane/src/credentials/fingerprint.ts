@@ -18,10 +18,16 @@ export function fingerprintKeyFile(home: string): string {
  * log; an HMAC under a key that never leaves the gateway host cannot.
  */
 export function loadFingerprintKey(file: string): Buffer {
+  let text: string | undefined;
   try {
-    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+    text = fs.readFileSync(file, 'utf8').trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (text !== undefined) {
+    // A damaged key file must not silently become an empty HMAC key.
+    if (!/^[0-9a-f]{64}$/i.test(text)) throw new Error(`${file} is not a ${FINGERPRINT_KEY_BYTES}-byte hex key`);
+    return Buffer.from(text, 'hex');
   }
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const key = randomBytes(FINGERPRINT_KEY_BYTES);

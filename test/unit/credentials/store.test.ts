@@ -165,5 +165,7 @@ describe('fingerprint key', () => {
     expect(loadFingerprintKey(file)).toEqual(key);
     expect(credentialFingerprint(key, CANARY)).not.toBe(credentialFingerprint(Buffer.alloc(32, 1), CANARY));
     expect(credentialFingerprint(key, CANARY)).toBe(credentialFingerprint(key, CANARY));
+    fs.writeFileSync(file, 'not hex\n');
+    expect(() => loadFingerprintKey(file)).toThrow(/is not a 32-byte hex key/);
   });
 });

@@ -205,10 +205,16 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
     for (const index of ownLeafHashes.keys()) if (index < size) ownLeafHashes.delete(index);
   }
 
-  async function signAndStore(size: number, timeMs: number): Promise<StoredCheckpoint> {
+  /** Signs and stores a checkpoint; `undefined` when another writer already stored a larger one. */
+  async function signAndStore(size: number, timeMs: number): Promise<StoredCheckpoint | undefined> {
     const rootHash = tree.root();
     const note = signCheckpoint({ origin: signer.name, size, rootHash, timeMs }, signers);
     const seq = await store.addCheckpoint({ size, timeMs, note });
+    if (seq === undefined) {
+      checkpointsLoaded = false;
+      await loadLastCheckpoint();
+      return undefined;
+    }
     if (options.exportDir) exportCheckpoint(options.exportDir, seq, note);
     last = { size, timeMs, rootHash };
     return { seq, size, timeMs, note };
@@ -224,6 +230,7 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
     const heartbeatDue = !final && (!last || now - last.timeMs >= heartbeatMs);
     if (!grew && !heartbeatDue) return undefined;
     const checkpoint = await signAndStore(size, now);
+    if (!checkpoint) return undefined;
     logger.debug({ size, seq: checkpoint.seq, heartbeat: !grew }, 'checkpoint signed');
     if (!grew) {
       // A heartbeat also leaves a trace inside the tree, so liveness is provable from the entries.

@@ -90,11 +90,23 @@ export async function openPostgresStore(connectionString: string, poolSize = 4):
       return r.rows[0] ? entryFromRow(r.rows[0]) : undefined;
     },
     addCheckpoint: async (cp) => {
-      const r = await pool.query<{ seq: string }>(
-        'INSERT INTO audit_checkpoints (size, time_ms, note) VALUES ($1, $2, $3) RETURNING seq',
-        [cp.size, cp.timeMs, cp.note],
-      );
-      return Number(r.rows[0]?.seq);
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        // Serialises checkpoint writers so the size check and the insert are one step.
+        await client.query('LOCK TABLE audit_checkpoints IN SHARE ROW EXCLUSIVE MODE');
+        const r = await client.query<{ seq: string }>(
+          'INSERT INTO audit_checkpoints (size, time_ms, note) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoints WHERE size > $1) RETURNING seq',
+          [cp.size, cp.timeMs, cp.note],
+        );
+        await client.query('COMMIT');
+        return r.rows[0] ? Number(r.rows[0].seq) : undefined;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
     },
     listCheckpoints: async (): Promise<StoredCheckpoint[]> =>
       (

@@ -42,7 +42,10 @@ export function openSqliteStore(file: string): AuditStore {
     'SELECT idx, id, type, leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx',
   );
   const byId = db.prepare<[string], EntryRow>('SELECT idx, id, type, leaf FROM entries WHERE id = ?');
-  const insertCheckpoint = db.prepare('INSERT INTO checkpoints (size, time_ms, note) VALUES (?, ?, ?)');
+  // One statement, so the check and the insert happen under the same write lock.
+  const insertCheckpoint = db.prepare(
+    'INSERT INTO checkpoints (size, time_ms, note) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE size > ?)',
+  );
   const allCheckpoints = db.prepare<[], { seq: number; size: number; time_ms: number; note: string }>(
     'SELECT seq, size, time_ms, note FROM checkpoints ORDER BY seq',
   );
@@ -78,7 +81,10 @@ export function openSqliteStore(file: string): AuditStore {
       const row = byId.get(id);
       return row ? entryFromRow(row) : undefined;
     },
-    addCheckpoint: async (cp) => Number(insertCheckpoint.run(cp.size, cp.timeMs, cp.note).lastInsertRowid),
+    addCheckpoint: async (cp) => {
+      const result = insertCheckpoint.run(cp.size, cp.timeMs, cp.note, cp.size);
+      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
+    },
     listCheckpoints: async (): Promise<StoredCheckpoint[]> =>
       allCheckpoints.all().map((r) => ({ seq: r.seq, size: r.size, timeMs: r.time_ms, note: r.note })),
     getExcerpt: async (hmac) => excerptByHmac.get(hmac)?.text,

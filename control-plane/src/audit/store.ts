@@ -38,8 +38,12 @@ export interface AuditStore {
   /** Entries with `from <= index < to`, in index order. */
   readEntries(from: number, to: number): Promise<StoredEntry[]>;
   findEntry(id: string): Promise<StoredEntry | undefined>;
-  /** Stores a signed checkpoint and returns its `seq`. */
-  addCheckpoint(checkpoint: Omit<StoredCheckpoint, 'seq'>): Promise<number>;
+  /**
+   * Stores a signed checkpoint and returns its `seq`, atomically refusing (`undefined`) one smaller
+   * than a checkpoint already stored: with several writers, a slower one must not sign an older view
+   * after a faster one signed a newer (a verifier would see the log shrink).
+   */
+  addCheckpoint(checkpoint: Omit<StoredCheckpoint, 'seq'>): Promise<number | undefined>;
   /** All checkpoints in signing order. */
   listCheckpoints(): Promise<StoredCheckpoint[]>;
   getExcerpt(hmac: string): Promise<string | undefined>;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { waitForSignal } from '../signals.ts';
+import { reloadCredentialsOnHangup, waitForSignal } from '../signals.ts';
 import {
   openSharedState,
   lastEnforcedSeq,
@@ -52,7 +52,8 @@ export function registerRoleCommands(program: Command): void {
       runRole('processor', async (config, logger) => {
         const shared = await openSharedState(config, { logger, clock: systemClock, signCheckpoints: false });
         const role = await startProcessorRole(config, { logger, clock: systemClock, shared, secrets: secretSources(config) });
-        return { shared, apply: (s) => role.apply(s), close: async () => (await role.close(), await shared.close()) };
+        const stopReloading = reloadCredentialsOnHangup(role.credentials);
+        return { shared, apply: (s) => role.apply(s), close: async () => (stopReloading(), await role.close(), await shared.close()) };
       }),
     );
   program

@@ -24,4 +24,6 @@ demo: install
 	node control-plane/bin/embguard.js demo
 
 test: install typecheck
-	npx vitest run
+	@mkdir -p .test-results
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json; status=$$?; \
+	  node ci/print-test-summary.mjs .test-results/vitest.json; exit $$status

@@ -10,6 +10,7 @@ import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identi
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
 import { compilePolicy, validatePolicySet, type PolicyDocument } from '../../control-plane/src/policy/index.ts';
 import { buildSnapshot, DirectorySnapshotStore, generateSnapshotKeyFiles, parseSnapshotSigner } from '../../control-plane/src/snapshot/index.ts';
+import { envoyBinary } from '../helpers/envoy.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 
@@ -37,19 +38,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export const ENVOY_BIN = process.env.ENVOY_BIN || path.join(PROJECT_ROOT, '.venv', 'bin', 'envoy');
-
-/**
- * Under CI=true a missing Envoy is a failure; elsewhere e2e suites skip with this reason.
- * Call at the top of an e2e file: `describe.skipIf(!envoyAvailable())`.
- */
-export function envoyAvailable(): boolean {
-  const present = fs.existsSync(ENVOY_BIN);
-  if (!present && process.env.CI === 'true') {
-    throw new Error(`Envoy is required under CI=true but ${ENVOY_BIN} does not exist (run bash envoy/install.sh)`);
-  }
-  return present;
-}
+export { envoyAvailable } from '../helpers/envoy.ts';
 
 /** The repository's policy documents with the addresses of this stack's demo upstream and issuer. */
 export function demoPolicyDocuments(upstreamUrl: string, issuer: DemoIssuer): PolicyDocument[] {
@@ -88,7 +77,7 @@ export async function startStack(options: { logger?: Logger; secretEnv?: Record<
     const signer = parseSnapshotSigner(fs.readFileSync(keys.privateKeyFile, 'utf8'));
     const config = loadConfig(
       { EMBGUARD_HOME: home, EMBGUARD_SNAPSHOT_DEV: '1' },
-      { ports: { listener: listenerPort, envoyAdmin: adminPort, xds: 0, processor: 0, api: 0, demoUpstream: upstream.port, demoIssuer: issuer.port } },
+      { ports: { envoyAdmin: adminPort, xds: 0, processor: 0, api: 0, demoUpstream: upstream.port, demoIssuer: issuer.port } },
     );
     const app = await start(config, {
       logger,
@@ -98,9 +87,8 @@ export async function startStack(options: { logger?: Logger; secretEnv?: Record<
     });
     stoppers.push(() => app.stop());
     const envoy = launchEnvoy({
-      bin: ENVOY_BIN,
+      bin: envoyBinary(),
       bootstrap: renderBootstrap({ nodeId: 'e2e', adminPort, xdsPort: app.xds.port }),
-      adminPort,
       runDir: path.join(home, 'run'),
       logger,
       drainTimeS: 1,

@@ -14,7 +14,8 @@ import { compilePolicy, type PolicyDocument } from '../../control-plane/src/poli
 import { buildSnapshot, DirectorySnapshotStore, generateSnapshotKeyFiles, parseSnapshotSigner } from '../../control-plane/src/snapshot/index.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { demoPolicyDocuments, ENVOY_BIN } from './harness.ts';
+import { demoPolicyDocuments } from './harness.ts';
+import { envoyBinary } from '../helpers/envoy.ts';
 
 const execFileAsync = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'control-plane', 'bin', 'embguard.js');
@@ -183,7 +184,6 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       EMBGUARD_TOKENIZATION_KEY: randomBytes(32).toString('hex'),
       EMBGUARD_DEMO_UPSTREAM_KEY: upstreamKey,
       EMBGUARD_LOG_LEVEL: 'info',
-      EMBGUARD_LISTENER_PORT: String(ports.listener),
       EMBGUARD_ENVOY_ADMIN_PORT: String(ports.admin),
       EMBGUARD_XDS_PORT: String(ports.xds),
       EMBGUARD_PROCESSOR_PORT: String(ports.processor),
@@ -225,7 +225,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     await startRole('control-plane');
     await startRole('processor');
     const envoy = launchEnvoy({
-      bin: ENVOY_BIN,
+      bin: envoyBinary(),
       bootstrap: renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: ports.admin, xdsPort: ports.xds }),
       runDir: path.join(home, 'run'),
       logger,

@@ -3,9 +3,11 @@ import { parseAuditConfig, type AuditConfig } from './audit.ts';
 
 export type { AuditConfig } from './audit.ts';
 
-/** Loopback ports of the stack; every one can be overridden (tests use free ports). */
+/**
+ * Loopback ports of the stack; every one can be overridden (tests use free ports). The gateway
+ * listener is not here: its address is policy (`Gateway.spec.listener`), pushed over xDS.
+ */
 export interface Ports {
-  listener: number;
   envoyAdmin: number;
   xds: number;
   processor: number;
@@ -15,7 +17,6 @@ export interface Ports {
 }
 
 export const DEFAULT_PORTS: Readonly<Ports> = Object.freeze({
-  listener: 10000,
   envoyAdmin: 9901,
   xds: 18000,
   processor: 18001,
@@ -67,7 +68,6 @@ export class ConfigError extends Error {
 }
 
 const PORT_ENV: Record<keyof Ports, string> = {
-  listener: 'EMBGUARD_LISTENER_PORT',
   envoyAdmin: 'EMBGUARD_ENVOY_ADMIN_PORT',
   xds: 'EMBGUARD_XDS_PORT',
   processor: 'EMBGUARD_PROCESSOR_PORT',

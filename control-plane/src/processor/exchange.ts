@@ -239,7 +239,7 @@ export class Exchange {
       ...(access && accessRuleIds(access).length > 0 ? { ruleIds: accessRuleIds(access) } : {}),
       ...(access?.allowed && access.basis === 'grant' ? { grantId: access.grantId } : {}),
     };
-    const excerpt = this.#scan?.maskedTexts.join('\n').slice(0, EXCERPT_CHARS);
+    const excerpt = this.#policy?.storeMaskedExcerpts ? this.#scan?.maskedTexts.join('\n').slice(0, EXCERPT_CHARS) : undefined;
     const events: AuditEventInput[] = [
       { type: 'request.received', ...this.#sections(), decision, ...(masking ? { masking } : {}), ...(excerpt ? { excerpt } : {}) },
     ];

@@ -18,6 +18,8 @@ export interface RuntimePolicy {
   readonly accessRules: readonly AccessRule[];
   /** Compiled once per snapshot: regexes and scopes are ready before the first request. */
   readonly masking: MaskingEngine;
+  /** Keep the masked input (erasable, outside the Merkle leaves) with the record (RetentionPolicy). */
+  readonly storeMaskedExcerpts: boolean;
   /** The upstream Envoy routes to, and the header its credential goes in (none when it needs none). */
   readonly upstream: { readonly name: string; readonly credentialHeader: string | undefined };
 }

@@ -20,6 +20,7 @@ export function toRuntimePolicy(active: ActiveSnapshot, secrets: SecretSources):
     identityProviders,
     accessRules: access.rules,
     masking: createMaskingEngine(masking.enforced, { tokenKeys: resolveTokenKeys(masking.tokenization, secrets) }),
+    storeMaskedExcerpts: active.compiled.retention?.storeMaskedContent ?? true,
     upstream: { name: upstream.name, credentialHeader: upstream.credential?.header.toLowerCase() },
   });
 }

@@ -19,6 +19,7 @@ const policy: RuntimePolicy = {
     { id: 'all', policy: 'access', effect: 'allow', subjects: null, groups: ['engineering'], clients: null, models: ['demo-embed'], endpoints: ['/v1/embeddings', '/v1/models'], timeWindows: [], mode: 'enforce' },
   ],
   masking: createMaskingEngine(DEFAULT_MASKING_RULES),
+  storeMaskedExcerpts: true,
   upstream: { name: 'openai', credentialHeader: 'authorization' },
 };
 

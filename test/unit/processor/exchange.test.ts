@@ -29,6 +29,7 @@ const policy: RuntimePolicy = {
   identityProviders: [{ issuer: ISSUER }],
   accessRules: [allowEngineering],
   masking: createMaskingEngine(DEFAULT_MASKING_RULES),
+  storeMaskedExcerpts: true,
   upstream: { name: 'demo', credentialHeader: undefined },
 };
 
@@ -109,6 +110,17 @@ describe('Exchange', () => {
       policy: { seq: 7, sha256: 'c'.repeat(64) },
     });
     expect(JSON.stringify(recorder.events)).not.toContain('bob@example.org');
+  });
+
+  it('keeps the masked excerpt with the record only when the RetentionPolicy stores masked content', async () => {
+    const excerptOf = async (storeMaskedExcerpts: boolean) => {
+      const { exchange, recorder } = setup({ ...policy, storeMaskedExcerpts });
+      await exchange.handle(headers(embeddingsHeaders));
+      await exchange.handle(body('request_body', '{"model":"demo-embed","input":"mail bob@example.org"}'));
+      return recorder.events.find((e) => e.type === 'request.received')?.excerpt;
+    };
+    expect(await excerptOf(true)).toBe('mail <EMAIL_ADDRESS>');
+    expect(await excerptOf(false)).toBeUndefined();
   });
 
   it('records the completed exchange with a response summary', async () => {

@@ -158,7 +158,7 @@ export class Exchange {
     return errorResponse(err, this.#requestId);
   }
 
-  #onRequestHeaders(message: ProcessingRequest): ProcessingResponse {
+  async #onRequestHeaders(message: ProcessingRequest): Promise<ProcessingResponse> {
     const headers = readHeaders(message.request_headers);
     const candidate = headers.get('x-request-id');
     this.#requestId = candidate && REQUEST_ID.test(candidate) ? candidate : this.#deps.newRequestId();
@@ -175,6 +175,8 @@ export class Exchange {
     if (this.#route === 'models') {
       this.#authorizeAnyModel(policy);
       const credential = upstreamCredentialHeaders(policy, this.#deps.credentials);
+      // A model listing goes upstream too, so it is recorded first like any other request.
+      await this.#commitReceived([]);
       this.#forwardedAt = this.#deps.clock.now();
       return continueWithHeaders('request_headers', credential, callerHeadersToRemove(policy));
     }

@@ -199,6 +199,18 @@ describe('Exchange', () => {
     expect(recorder.events).toMatchObject([{ type: 'request.denied', decision: { outcome: 'deny', reason: code } }]);
   });
 
+  it('records a model listing before it goes upstream, and refuses it when the log cannot commit', async () => {
+    const listing = { ':method': 'GET', ':path': '/v1/models' };
+    const ok = setup();
+    const reply = await ok.exchange.handle(headers(listing, { endOfStream: true }));
+    expect(reply.request_headers?.response?.status).toBe('CONTINUE');
+    expect(ok.recorder.events).toMatchObject([{ type: 'request.received', request: { path: '/v1/models' }, decision: { outcome: 'allow' } }]);
+    const failing = setup();
+    failing.recorder.failing = true;
+    const refused = await failing.exchange.handle(headers(listing, { endOfStream: true }));
+    expect(refused.immediate_response?.status?.code).toBe(503);
+  });
+
   it('refuses a model the gateway does not serve', async () => {
     const { exchange } = setup();
     await exchange.handle(headers(embeddingsHeaders));

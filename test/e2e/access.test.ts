@@ -57,7 +57,11 @@ describe.skipIf(!envoyAvailable())('identity and just-in-time access through Env
     expect(await embed(guest)).toBe(403);
 
     const store = stack.app.audit.store;
-    const types = new Set((await store.readEntries(0, await store.size())).map((entry) => entry.type));
+    const entries = await store.readEntries(0, await store.size());
+    const types = new Set(entries.map((entry) => entry.type));
+    // Every access step names the policy snapshot in force (architecture invariant 3).
+    const accessEvents = entries.filter((entry) => entry.type.startsWith('access.')).map((entry) => JSON.parse(entry.leaf) as { policy?: { seq: number } });
+    expect(accessEvents.every((event) => typeof event.policy?.seq === 'number')).toBe(true);
     for (const type of ['access.requested', 'access.approved', 'access.granted', 'access.activated', 'access.expired']) expect(types).toContain(type);
   });
 

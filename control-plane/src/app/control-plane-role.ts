@@ -66,7 +66,7 @@ export async function startControlPlaneRole(
       const nextVerifier = createBearerVerifier({ providers: snapshot.compiled.identityProviders, clock });
       const ref = { seq: snapshot.ref.seq, sha256: snapshot.ref.sha256 };
       verifyBearer = nextVerifier;
-      shared.useJitApproval(snapshot.compiled.approval.access);
+      shared.useSnapshot(snapshot);
       retention.apply(snapshot.compiled.retention);
       shared.access.syncPolicyGrants(snapshot.compiled.grants);
       pushed.set(snapshot.ref.version, ref);

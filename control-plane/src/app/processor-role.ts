@@ -49,6 +49,7 @@ export async function startProcessorRole(
       const runtime = toRuntimePolicy(snapshot, deps.secrets);
       credentials.configure(credentialRefs(snapshot.compiled.gateway));
       policy.replace(runtime);
+      deps.shared.useSnapshot(snapshot);
       deps.logger.info({ version: snapshot.ref.version }, 'processor policy swapped');
     },
     close: () => {

@@ -1,5 +1,6 @@
 import { GrantStore, grantStorePath, JitAccess, type AccessEvent, type JitApprovalSettings } from '../access/index.ts';
-import { openConfiguredAuditLog, type AuditEventInput, type AuditLog } from '../audit/index.ts';
+import { openConfiguredAuditLog, type AuditEventInput, type AuditLog, type AuditPolicyRef } from '../audit/index.ts';
+import type { ActiveSnapshot } from '../runtime/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -15,9 +16,15 @@ const GRANT_SWEEP_INTERVAL_MS = 1000;
 export interface SharedState {
   readonly audit: AuditLog;
   readonly access: JitAccess;
-  /** Takes the snapshot's just-in-time approval settings (the default when it sets none). */
-  useJitApproval(settings: JitApprovalSettings | null): void;
-  /** Appends without blocking the caller; a failure is logged. For control-plane events, not requests. */
+  /**
+   * Takes what the shared state needs of the snapshot now in force: its just-in-time approval
+   * settings (the default when it sets none) and its identity, which every background event names.
+   */
+  useSnapshot(snapshot: ActiveSnapshot): void;
+  /**
+   * Appends without blocking the caller; a failure is logged. For control-plane events, not
+   * requests. An event that names no snapshot gets the one in force.
+   */
   recordInBackground(event: AuditEventInput): void;
   close(): Promise<void>;
 }
@@ -48,8 +55,10 @@ export async function openSharedState(
 ): Promise<SharedState> {
   const { logger, clock } = deps;
   const audit = await openConfiguredAuditLog(config, { clock, logger, checkpointTimer: deps.signCheckpoints });
+  let policyInForce: AuditPolicyRef | undefined;
   const recordInBackground = (event: AuditEventInput) => {
-    audit.append(event).catch((err: unknown) => logger.error({ err, type: event.type }, 'could not record an event'));
+    const named = event.policy || !policyInForce ? event : { ...event, policy: policyInForce };
+    audit.append(named).catch((err: unknown) => logger.error({ err, type: event.type }, 'could not record an event'));
   };
   const grants = GrantStore.open(grantStorePath(config.home));
   let jitSettings = DEFAULT_JIT_SETTINGS;
@@ -59,8 +68,9 @@ export async function openSharedState(
   return {
     audit,
     access,
-    useJitApproval(settings) {
-      jitSettings = settings ?? DEFAULT_JIT_SETTINGS;
+    useSnapshot(snapshot) {
+      jitSettings = snapshot.compiled.approval.access ?? DEFAULT_JIT_SETTINGS;
+      policyInForce = { seq: snapshot.ref.seq, sha256: snapshot.ref.sha256 };
     },
     recordInBackground,
     async close() {

@@ -31,6 +31,8 @@ declare module 'autocannon' {
     non2xx: number;
     duration: number;
     '2xx': number;
+    /** Responses per HTTP status code. */
+    statusCodeStats: Record<string, { count: number }>;
   }
   function autocannon(options: AutocannonOptions): Promise<AutocannonResult>;
   export default autocannon;

@@ -29,6 +29,11 @@ const execFileAsync = promisify(execFile);
 const QUICK = process.argv.includes('--quick');
 /** `--only <target>` measures one target (upstream, envoy or embguard), e.g. to profile it. */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+/**
+ * `--graceful-ext-proc-close`: measure embguard with Envoy's `ext_proc_graceful_grpc_close` runtime
+ * guard on (Envoy then half-closes ext_proc streams instead of resetting each one; see docs/performance.md).
+ */
+const GRACEFUL_CLOSE = process.argv.includes('--graceful-ext-proc-close');
 /** `--profile`: run the embguard roles under `node --cpu-prof`; profiles land in bench/results/profiles/. */
 const PROFILE_DIR = process.argv.includes('--profile') ? path.join(PROJECT_ROOT, 'bench', 'results', 'profiles') : undefined;
 /** Fixed rates: a light load that shows the per-request cost, and the 500 req/s of the target. */
@@ -181,6 +186,8 @@ interface FixedRateResult {
   sent: number;
   ok: number;
   failed: number;
+  /** Count per HTTP status (0: transport error). */
+  statuses: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -211,6 +218,7 @@ async function fixedRate(target: Target, input: Input, rate: number, seconds: nu
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
+  const statuses: Record<string, number> = {};
   let cpuStart = 0;
   const pending: Promise<void>[] = [];
   const start = performance.now();
@@ -226,6 +234,7 @@ async function fixedRate(target: Target, input: Input, rate: number, seconds: nu
           post(agent, target, input.body).then((status) => {
             if (!counted) return;
             latencies.push(performance.now() - due);
+            statuses[status] = (statuses[status] ?? 0) + 1;
             if (status === 200) ok += 1;
             else failed += 1;
           }),
@@ -245,6 +254,7 @@ async function fixedRate(target: Target, input: Input, rate: number, seconds: nu
     sent: latencies.length,
     ok,
     failed,
+    statuses,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted.at(-1) ?? Number.NaN,
@@ -312,6 +322,7 @@ async function main(): Promise<void> {
     stack = await startProcessStack({
       upstreamUrl: `http://127.0.0.1:${upstream.port}`,
       envoyLogLevel: 'error',
+      ...(GRACEFUL_CLOSE ? { envoyRuntime: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true } } : {}),
       ...(PROFILE_DIR ? { roleNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
     });
     const running = stack;
@@ -360,6 +371,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: await machineDescription(),
       method: {
+        extProcGracefulClose: GRACEFUL_CLOSE,
         rates: RATES,
         fixedSeconds: FIXED_SECONDS,
         warmupSeconds: WARMUP_SECONDS,

@@ -66,6 +66,13 @@ export interface ProcessStackOptions {
   env?: Record<string, string>;
   /** Envoy's log level (`warn` by default). */
   envoyLogLevel?: string;
+  /**
+   * Envoy runtime values added to the bootstrap as a static layer, to try a runtime guard
+   * (e.g. `envoy.reloadable_features.ext_proc_graceful_grpc_close`) before the product sets it.
+   */
+  envoyRuntime?: Record<string, string | number | boolean>;
+  /** Extra `node` flags for the role processes, e.g. `--cpu-prof` to profile them. */
+  roleNodeArgs?: readonly string[];
 }
 
 /**
@@ -136,6 +143,13 @@ async function publishSnapshot(home: string, documents: PolicyDocument[]): Promi
   return built.version;
 }
 
+/** The bootstrap with `runtime` as an extra static layer on top of any layers it has. */
+function withRuntime(bootstrap: object, runtime: ProcessStackOptions['envoyRuntime']): object {
+  if (!runtime) return bootstrap;
+  const layered = (bootstrap as { layered_runtime?: { layers?: object[] } }).layered_runtime;
+  return { ...bootstrap, layered_runtime: { layers: [...(layered?.layers ?? []), { name: 'process-stack', static_layer: runtime }] } };
+}
+
 /** Resolves once the child printed its JSON `ready` line; rejects if it exits first or takes too long. */
 function waitForReadyLine(child: ChildProcess, name: string, logFile: string, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -195,7 +209,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       const logFile = path.join(logDir, `${name}.log`);
       if (!logFiles.includes(logFile)) logFiles.push(logFile);
       const log = fs.openSync(logFile, 'a');
-      const child = spawn(process.execPath, [CLI, name], {
+      const child = spawn(process.execPath, [...(options.roleNodeArgs ?? []), CLI, name], {
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', log],
       });
@@ -226,7 +240,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     await startRole('processor');
     const envoy = launchEnvoy({
       bin: envoyBinary(),
-      bootstrap: renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: ports.admin, xdsPort: ports.xds }),
+      bootstrap: withRuntime(renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: ports.admin, xdsPort: ports.xds }), options.envoyRuntime),
       runDir: path.join(home, 'run'),
       logger,
       logLevel: options.envoyLogLevel ?? 'warn',

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPaths } from '../../../control-plane/src/audit/index.ts';
-import { envoyAvailable } from '../harness.ts';
+import { envoyAvailable } from '../../helpers/envoy.ts';
 import { startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure } from './shared.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable } from '../harness.ts';
+import { envoyAvailable } from '../../helpers/envoy.ts';
 import { startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { expectAuditVerifies, printLogsOnFailure } from './shared.ts';
 

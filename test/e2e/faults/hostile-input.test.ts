@@ -3,7 +3,7 @@ import path from 'node:path';
 import { importJWK, SignJWT, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDemoIssuerKeys } from '../../../control-plane/src/identity/index.ts';
-import { envoyAvailable } from '../harness.ts';
+import { envoyAvailable } from '../../helpers/envoy.ts';
 import { filesContaining, startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, CANARY_CARD_DIGITS, CANARY_EMAIL, expectAuditVerifies, expectOpenAIError, printLogsOnFailure } from './shared.ts';
 

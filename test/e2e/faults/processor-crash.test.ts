@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable } from '../harness.ts';
+import { envoyAvailable } from '../../helpers/envoy.ts';
 import { filesContaining, startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure, receivedById } from './shared.ts';
 

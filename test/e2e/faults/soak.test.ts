@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable } from '../harness.ts';
+import { envoyAvailable } from '../../helpers/envoy.ts';
 import { processFootprint, startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, expectAuditVerifies, piiRequest, printLogsOnFailure } from './shared.ts';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable } from '../harness.ts';
+import { envoyAvailable } from '../../helpers/envoy.ts';
 import { startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure } from './shared.ts';
 

@@ -52,6 +52,9 @@ describe.skipIf(!envoyAvailable())('soak: steady load with memory and descriptor
     expect(result.errors + result.timeouts).toBe(0);
     expect(result.non2xx, JSON.stringify(result.statusCodeStats)).toBe(0);
     expect(result.requests.total).toBeGreaterThan(RATE * SOAK_SECONDS * 0.8);
+    // The Envoy → processor HTTP/2 connection must stay up: a GOAWAY from the processor fails the
+    // ext_proc streams in flight (503s), however few happen to be in flight at that moment.
+    expect(await s.envoyStat('cluster.embguard_processor.upstream_cx_close_notify'), 'GOAWAYs from the processor').toBe(0);
     for (const name of Object.keys(warm)) {
       const before = warm[name] as { rssBytes: number; fds: number };
       const after = end[name] as { rssBytes: number; fds: number };

@@ -65,6 +65,15 @@ describe.skipIf(!envoyAvailable())('spine: openai client → Envoy → processor
     expect(result.data[0]?.embedding).toHaveLength(16);
   });
 
+  it('closes every ext_proc stream gracefully: no resets for Node\'s rapid-reset guard to punish', async () => {
+    const client = stack.openai(token);
+    for (let i = 0; i < 20; i++) await client.embeddings.create({ model: 'demo-embed', input: `stream ${i}` });
+    const stats = (await (await fetch(`${stack.envoy.adminUrl}/stats?filter=embguard_processor.upstream_rq_(total|tx_reset)$`)).text()).trim();
+    const value = (name: string) => Number(new RegExp(`${name}: (\\d+)`).exec(stats)?.[1]);
+    expect(value('upstream_rq_total')).toBeGreaterThanOrEqual(20);
+    expect(value('upstream_rq_tx_reset')).toBe(0);
+  });
+
   it('lists models through the gateway', async () => {
     const models = await stack.openai(token).models.list();
     expect(models.data.map((m) => m.id)).toContain('demo-embed');

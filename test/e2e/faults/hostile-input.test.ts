@@ -235,6 +235,23 @@ describe.skipIf(!envoyAvailable())('abuse: hostile input corpus', () => {
     expect((await s().embed(valid, { model: 'demo-embed', input: 'hello' })).status).toBe(200);
   });
 
+  it('a request that needs approval stays refused whatever approval ticket a client claims', async () => {
+    const analyst = await s().token('dana', ['data-science']);
+    const body = { model: 'demo-embed-large', input: 'customer account CUST-12345678 asked about churn' };
+    const first = await s().embed(analyst, body);
+    expect(first.status, first.text).toBe(403);
+    expect(expectOpenAIError(first.text).code).toBe('approval_required');
+    const before = s().received.length;
+    const forged = ['apr_0000000000000000', first.headers.get('x-request-id') ?? 'replayed-request-id', 'approved'];
+    for (const ticket of forged) {
+      for (const header of ['x-embguard-approval', 'x-embguard-approval-ticket', 'x-approval-ticket']) {
+        const res = await s().embed(analyst, body, { [header]: ticket });
+        expect(res.status, `${header}: ${res.text}`).toBe(403);
+      }
+    }
+    expect(s().received.length).toBe(before);
+  });
+
   it('after the whole corpus: every process is alive, no canary leaked anywhere, the log verifies', async () => {
     for (const role of ['processor', 'control-plane'] as const) {
       const pid = s().role(role)?.pid as number;

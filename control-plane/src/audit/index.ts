@@ -30,8 +30,9 @@ export {
   type AuditUpstream,
   type RequiredSections,
 } from './events.ts';
-export { excerptCommitment, openAuditLog, uuidV7, type AppendResult, type AuditLog, type AuditLogOptions } from './log.ts';
+export { excerptCommitment, openAuditLog, type AppendResult, type AuditLog, type AuditLogOptions } from './log.ts';
 export { AuditUnavailableError, type AuditStore, type PendingEntry, type StoredCheckpoint, type StoredEntry } from './store.ts';
+export { uuidV7 } from './ids.ts';
 export { openSqliteStore } from './sqlite-store.ts';
 export { openPostgresStore } from './postgres-store.ts';
 export { auditPaths, configuredVerifiers, openAuditStore, openConfiguredAuditLog, verifyConfiguredStore } from './open.ts';

@@ -9,6 +9,7 @@ import { canonicalJson } from './canonical.ts';
 import { exportCheckpoint, parseCheckpoint, signCheckpoint, signerKeyId } from './checkpoint.ts';
 import type { AuditEvent, AuditEventInput } from './events.ts';
 import { AUDIT_EVENT_VERSION } from './events.ts';
+import { uuidV7 } from './ids.ts';
 import { forEachEntry } from './leaves.ts';
 import { MerkleAccumulator, leafHash } from './merkle.ts';
 import type { AuditStore, PendingEntry, StoredCheckpoint } from './store.ts';
@@ -76,20 +77,6 @@ interface Queued {
   entry: PendingEntry;
   resolve: (r: AppendResult) => void;
   reject: (e: Error) => void;
-}
-
-/**
- * A UUIDv7 (RFC 9562 §5.7): 48-bit Unix milliseconds from the clock, then random bits. Time-ordered
- * ids keep the store's id index append-mostly; random v4 ids would dirty a random index page per
- * entry and multiply the bytes every group commit writes and fsyncs.
- */
-export function uuidV7(nowMs: number): string {
-  const bytes = crypto.randomBytes(16);
-  bytes.writeUIntBE(nowMs, 0, 6);
-  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x70;
-  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** HMAC-SHA256 commitment to an excerpt, bound to its event id so equal excerpts differ. */

@@ -1,99 +1,135 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import type { AuditStore, EntryRow, PendingEntry, StoredCheckpoint } from './store.ts';
-import { entryFromRow, excerptRows } from './store.ts';
+import { Worker } from 'node:worker_threads';
+import type { AuditStore, EntryRow, StoredCheckpoint } from './store.ts';
+import { entryFromRow } from './store.ts';
+import { NEXT_INDEX_SQL, openSqliteConnection } from './sqlite-schema.ts';
+import type { WriteOp, WriteResult, WriterCommand, WriterReply, WriterRequest } from './sqlite-writer.ts';
 
-// Entries are append-only: triggers refuse UPDATE and DELETE (a speed bump; the signed, exported
-// checkpoints are the real control against someone with write access to the file).
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, leaf TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
-CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, time_ms INTEGER NOT NULL, note TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS excerpts (hmac TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, text TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS excerpts_created ON excerpts (created_ms);
-CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
-`;
+const WORKER_URL = new URL('./sqlite-writer-worker.mjs', import.meta.url);
 
-const INSERT_CHUNK = 32;
+interface Waiting {
+  resolve: (value: WriteResult) => void;
+  reject: (err: Error) => void;
+}
+
+function replyError(error: Extract<WriterReply, { ok: false }>['error']): Error {
+  const err = Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+  err.name = error.name;
+  return err;
+}
 
 /**
- * Opens (creating if needed) the embedded SQLite audit store: WAL journal with `synchronous=FULL`
- * so a commit survives power loss, which `NORMAL` does not guarantee in WAL mode.
+ * The main-thread side of the writer thread: started on the first write, restarted on the next
+ * write if it died. It keeps the process alive only while a write is in flight.
+ */
+class SqliteWriterThread {
+  readonly #file: string;
+  #worker: Worker | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 0;
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  write(op: WriteOp): Promise<WriteResult> {
+    return this.#request(op);
+  }
+
+  /** Closes the writer's connection after every earlier write, and waits for the thread to end. */
+  async close(): Promise<void> {
+    if (this.#worker) await this.#request({ op: 'close' }).catch(() => undefined);
+    await this.#exited;
+  }
+
+  #request(command: WriterCommand): Promise<WriteResult> {
+    const worker = this.#worker ?? this.#start();
+    const id = this.#nextId;
+    this.#nextId += 1;
+    if (this.#waiting.size === 0) worker.ref();
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      worker.postMessage({ ...command, id } satisfies WriterRequest);
+    });
+  }
+
+  #start(): Worker {
+    const worker = new Worker(WORKER_URL, { workerData: { file: this.#file } });
+    worker.unref();
+    let failure: Error | undefined;
+    worker.on('message', (reply: WriterReply) => this.#settle(reply));
+    worker.on('error', (err) => {
+      failure = err;
+    });
+    this.#exited = new Promise((resolve) => {
+      worker.on('exit', (code) => {
+        this.#worker = undefined;
+        const err = failure ?? new Error(`audit writer thread exited (code ${code})`);
+        for (const waiting of this.#waiting.values()) waiting.reject(err);
+        this.#waiting.clear();
+        resolve();
+      });
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  #settle(reply: WriterReply): void {
+    const waiting = this.#waiting.get(reply.id);
+    if (!waiting) return;
+    this.#waiting.delete(reply.id);
+    if (this.#waiting.size === 0) this.#worker?.unref();
+    if (reply.ok) waiting.resolve(reply.value);
+    else waiting.reject(replyError(reply.error));
+  }
+}
+
+/**
+ * Opens (creating if needed) the embedded SQLite audit store (WAL, `synchronous=FULL`). Reads run
+ * on a connection in this thread; writes run on a second connection in a worker thread, so the
+ * fsync of each group commit overlaps with request handling instead of blocking the event loop.
+ * `appendBatch` still resolves only once its transaction is durably committed.
  */
 export function openSqliteStore(file: string): AuditStore {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
-
-  const nextIndex = db.prepare<[], { next: number }>('SELECT coalesce(max(idx) + 1, 0) AS next FROM entries');
-  const insertEntry = db.prepare('INSERT INTO entries (idx, id, type, leaf) VALUES (?, ?, ?, ?)');
-  // One statement per chunk of rows: group commit's batches would otherwise pay the per-statement
-  // overhead once per row.
-  const insertChunk = db.prepare(
-    `INSERT INTO entries (idx, id, type, leaf) VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?, ?)').join(', ')}`,
-  );
-  const insertExcerpt = db.prepare('INSERT INTO excerpts (hmac, created_ms, text) VALUES (?, ?, ?)');
+  const db = openSqliteConnection(file);
+  const writer = new SqliteWriterThread(file);
+  const nextIndex = db.prepare<[], { next: number }>(NEXT_INDEX_SQL);
   const readRange = db.prepare<[number, number], EntryRow>(
     'SELECT idx, id, type, leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx',
   );
   const byId = db.prepare<[string], EntryRow>('SELECT idx, id, type, leaf FROM entries WHERE id = ?');
-  // One statement, so the check and the insert happen under the same write lock.
-  const insertCheckpoint = db.prepare(
-    'INSERT INTO checkpoints (size, time_ms, note) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE size > ?)',
-  );
   const allCheckpoints = db.prepare<[], { seq: number; size: number; time_ms: number; note: string }>(
     'SELECT seq, size, time_ms, note FROM checkpoints ORDER BY seq',
   );
   const excerptByHmac = db.prepare<[string], { text: string }>('SELECT text FROM excerpts WHERE hmac = ?');
-  const deleteExcerpts = db.prepare('DELETE FROM excerpts WHERE created_ms < ?');
   const cursorByName = db.prepare<[string], { next: number }>('SELECT next FROM cursors WHERE name = ?');
-  const upsertCursor = db.prepare(
-    'INSERT INTO cursors (name, next) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET next = excluded.next',
-  );
+  let closed = false;
 
-  // IMMEDIATE takes the write lock up front, so reading max(idx) and inserting are one atomic step
-  // even if another process shares the file.
-  const appendTx = db.transaction((entries: readonly PendingEntry[]): number => {
-    const start = (nextIndex.get() as { next: number }).next;
-    let i = 0;
-    for (; i + INSERT_CHUNK <= entries.length; i += INSERT_CHUNK) {
-      insertChunk.run(entries.slice(i, i + INSERT_CHUNK).flatMap((e, j) => [start + i + j, e.id, e.type, e.leaf]));
-    }
-    for (; i < entries.length; i += 1) {
-      const e = entries[i] as PendingEntry;
-      insertEntry.run(start + i, e.id, e.type, e.leaf);
-    }
-    for (const x of excerptRows(entries)) insertExcerpt.run(x.hmac, x.createdMs, x.text);
-    return start;
-  });
+  const write = (op: WriteOp): Promise<WriteResult> =>
+    closed ? Promise.reject(new Error('audit store is closed')) : writer.write(op);
 
   return {
     kind: 'sqlite',
-    appendBatch: async (entries) => appendTx.immediate(entries),
+    appendBatch: async (entries) => (await write({ op: 'append', entries })) as number,
     size: async () => (nextIndex.get() as { next: number }).next,
     readEntries: async (from, to) => readRange.all(from, to).map(entryFromRow),
     findEntry: async (id) => {
       const row = byId.get(id);
       return row ? entryFromRow(row) : undefined;
     },
-    addCheckpoint: async (cp) => {
-      const result = insertCheckpoint.run(cp.size, cp.timeMs, cp.note, cp.size);
-      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
-    },
+    addCheckpoint: async (checkpoint) => (await write({ op: 'checkpoint', checkpoint })) ?? undefined,
     listCheckpoints: async (): Promise<StoredCheckpoint[]> =>
       allCheckpoints.all().map((r) => ({ seq: r.seq, size: r.size, timeMs: r.time_ms, note: r.note })),
     getExcerpt: async (hmac) => excerptByHmac.get(hmac)?.text,
-    deleteExcerptsBefore: async (cutoffMs) => deleteExcerpts.run(cutoffMs).changes,
+    deleteExcerptsBefore: async (cutoffMs) => (await write({ op: 'deleteExcerpts', cutoffMs })) as number,
     getCursor: async (name) => cursorByName.get(name)?.next ?? 0,
     setCursor: async (name, next) => {
-      upsertCursor.run(name, next);
+      await write({ op: 'setCursor', name, next });
     },
     close: async () => {
+      if (closed) return;
+      closed = true;
+      await writer.close();
       db.close();
     },
   };

@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+// Entries are append-only: triggers refuse UPDATE and DELETE (a speed bump; the signed, exported
+// checkpoints are the real control against someone with write access to the file).
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, leaf TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, time_ms INTEGER NOT NULL, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS excerpts (hmac TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS excerpts_created ON excerpts (created_ms);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
+`;
+
+/**
+ * Opens a connection to the SQLite audit file (creating file and schema if needed): WAL journal
+ * with `synchronous=FULL`, so a commit survives power loss, which `NORMAL` does not guarantee in
+ * WAL mode. Both the reading connection and the writer worker's connection are opened this way.
+ */
+export function openSqliteConnection(file: string): Database.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** `SELECT` of the next leaf index (one past the largest stored). */
+export const NEXT_INDEX_SQL = 'SELECT coalesce(max(idx) + 1, 0) AS next FROM entries';

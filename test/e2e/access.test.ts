@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable, startStack, type Stack } from './harness.ts';
+import { requireEnvoy } from '../helpers/envoy.ts';
+import { startStack, type Stack } from './harness.ts';
 
-describe.skipIf(!envoyAvailable())('identity and just-in-time access through Envoy', () => {
+describe('identity and just-in-time access through Envoy', () => {
+  requireEnvoy();
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();

@@ -11,7 +11,8 @@ import type { PolicyDocument, UpstreamSpec } from '../../control-plane/src/polic
 import { makeTestPki, type TestPki } from '../fixtures/credentials/pki.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { demoPolicyDocuments, envoyAvailable, startStack, type Stack } from './harness.ts';
+import { requireEnvoy } from '../helpers/envoy.ts';
+import { demoPolicyDocuments, startStack, type Stack } from './harness.ts';
 
 const run = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'control-plane/bin/embguard.js');
@@ -48,7 +49,8 @@ function withUpstream(stack: Stack, change: Partial<UpstreamSpec> & { url: strin
   });
 }
 
-describe.skipIf(!envoyAvailable())('upstream credentials through Envoy', () => {
+describe('upstream credentials through Envoy', () => {
+  requireEnvoy();
   let stack: Stack;
   let token: string;
   const cleanups: (() => Promise<void> | void)[] = [];

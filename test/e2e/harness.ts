@@ -38,7 +38,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export { envoyAvailable } from '../helpers/envoy.ts';
 
 /** The repository's policy documents with the addresses of this stack's demo upstream and issuer. */
 export function demoPolicyDocuments(upstreamUrl: string, issuer: DemoIssuer): PolicyDocument[] {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../control-plane/src/config/index.ts';
-import { envoyAvailable, startStack, type Stack } from './harness.ts';
+import { requireEnvoy } from '../helpers/envoy.ts';
+import { startStack, type Stack } from './harness.ts';
 
 const run = promisify(execFile);
 
@@ -20,7 +21,8 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-describe.skipIf(!envoyAvailable())('masking and audit through Envoy', () => {
+describe('masking and audit through Envoy', () => {
+  requireEnvoy();
   let stack: Stack;
   let token: string;
   beforeAll(async () => {

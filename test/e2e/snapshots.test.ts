@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotFileName } from '../../control-plane/src/snapshot/index.ts';
-import { demoPolicyDocuments, envoyAvailable, startStack, type Stack } from './harness.ts';
+import { requireEnvoy } from '../helpers/envoy.ts';
+import { demoPolicyDocuments, startStack, type Stack } from './harness.ts';
 
-describe.skipIf(!envoyAvailable())('signed snapshots under traffic', () => {
+describe('signed snapshots under traffic', () => {
+  requireEnvoy();
   let stack: Stack;
   let token: string;
   let store: string;

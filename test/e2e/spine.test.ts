@@ -7,7 +7,8 @@ import { startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../.
 import { silentLogger } from '../../control-plane/src/log/index.ts';
 import { toXdsSnapshot } from '../../control-plane/src/runtime/index.ts';
 import { XdsSnapshot } from '../../control-plane/src/xds/index.ts';
-import { demoPolicyDocuments, envoyAvailable, startStack, type Stack } from './harness.ts';
+import { requireEnvoy } from '../helpers/envoy.ts';
+import { demoPolicyDocuments, startStack, type Stack } from './harness.ts';
 
 const run = promisify(execFile);
 
@@ -16,7 +17,8 @@ function decodeBase64Vector(value: string): Float32Array {
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
 }
 
-describe.skipIf(!envoyAvailable())('spine: openai client → Envoy → processor → demo upstream', () => {
+describe('spine: openai client → Envoy → processor → demo upstream', () => {
+  requireEnvoy();
   let stack: Stack;
   let token: string;
   beforeAll(async () => {

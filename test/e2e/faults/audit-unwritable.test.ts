@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPaths } from '../../../control-plane/src/audit/index.ts';
-import { envoyAvailable } from '../../helpers/envoy.ts';
+import { requireEnvoy } from '../../helpers/envoy.ts';
 import { startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure } from './shared.ts';
 
@@ -12,7 +12,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * modes cannot take the store away; instead another process holds SQLite's write lock (what a
  * stuck backup, a runaway migration or a full disk look like to the processor: commits fail).
  */
-describe.skipIf(!envoyAvailable())('fault: audit store unwritable', () => {
+describe('fault: audit store unwritable', () => {
+  requireEnvoy();
   let stack: ProcessStack | undefined;
   printLogsOnFailure(() => stack);
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable } from '../../helpers/envoy.ts';
+import { requireEnvoy } from '../../helpers/envoy.ts';
 import { startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { expectAuditVerifies, printLogsOnFailure } from './shared.ts';
 
@@ -50,7 +50,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
-describe.skipIf(!envoyAvailable())('fault: kill the control plane', () => {
+describe('fault: kill the control plane', () => {
+  requireEnvoy();
   let stack: ProcessStack | undefined;
   printLogsOnFailure(() => stack);
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { importJWK, SignJWT, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDemoIssuerKeys } from '../../../control-plane/src/identity/index.ts';
-import { envoyAvailable } from '../../helpers/envoy.ts';
+import { requireEnvoy } from '../../helpers/envoy.ts';
 import { filesContaining, startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, CANARY_CARD_DIGITS, CANARY_EMAIL, expectAuditVerifies, expectOpenAIError, printLogsOnFailure } from './shared.ts';
 
@@ -37,7 +37,8 @@ function rawExchange(port: number, payload: Buffer | string): Promise<{ text: st
 
 const statusOf = (raw: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
 
-describe.skipIf(!envoyAvailable())('abuse: hostile input corpus', () => {
+describe('abuse: hostile input corpus', () => {
+  requireEnvoy();
   let stack: ProcessStack | undefined;
   let token = '';
   printLogsOnFailure(() => stack);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable } from '../../helpers/envoy.ts';
+import { requireEnvoy } from '../../helpers/envoy.ts';
 import { filesContaining, startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure, receivedById } from './shared.ts';
 
@@ -13,7 +13,8 @@ interface Outcome {
   at: number;
 }
 
-describe.skipIf(!envoyAvailable())('fault: kill -9 the processor under load', () => {
+describe('fault: kill -9 the processor under load', () => {
+  requireEnvoy();
   let stack: ProcessStack | undefined;
   printLogsOnFailure(() => stack);
   beforeAll(async () => {

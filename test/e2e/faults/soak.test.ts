@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable } from '../../helpers/envoy.ts';
+import { requireEnvoy } from '../../helpers/envoy.ts';
 import { processFootprint, startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, expectAuditVerifies, piiRequest, printLogsOnFailure } from './shared.ts';
 
@@ -14,7 +14,8 @@ const MAX_FD_GROWTH = 16;
 
 type Footprints = Record<string, { rssBytes: number; fds: number }>;
 
-describe.skipIf(!envoyAvailable())('soak: steady load with memory and descriptor growth checked', () => {
+describe('soak: steady load with memory and descriptor growth checked', () => {
+  requireEnvoy();
   let stack: ProcessStack | undefined;
   printLogsOnFailure(() => stack);
   beforeAll(async () => {

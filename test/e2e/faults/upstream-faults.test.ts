@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyAvailable } from '../../helpers/envoy.ts';
+import { requireEnvoy } from '../../helpers/envoy.ts';
 import { startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure } from './shared.ts';
 
@@ -36,7 +36,8 @@ async function startSteerableUpstream(): Promise<{ url: string; set(mode: Mode):
   };
 }
 
-describe.skipIf(!envoyAvailable())('fault: upstream down or slow', () => {
+describe('fault: upstream down or slow', () => {
+  requireEnvoy();
   let stack: ProcessStack | undefined;
   let upstream: Awaited<ReturnType<typeof startSteerableUpstream>>;
   printLogsOnFailure(() => stack);

@@ -9,7 +9,7 @@ import type { GatewayResourcesInput } from '../../../control-plane/src/xds/index
 import { freePort } from '../../helpers/ports.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 import { writeStaticBootstrap } from './static-envoy.ts';
-import { envoyAvailable, validateEnvoyConfig } from '../../helpers/envoy.ts';
+import { requireEnvoy, validateEnvoyConfig } from '../../helpers/envoy.ts';
 
 const demoProvider: IdentityProviderSettings = {
   name: 'demo',
@@ -77,7 +77,8 @@ describe('buildJwtAuthn', () => {
   });
 });
 
-describe.skipIf(!envoyAvailable())('jwt_authn config in real Envoy', () => {
+describe('jwt_authn config in real Envoy', () => {
+  requireEnvoy();
   const tmp = makeTempDir();
   afterAll(() => tmp.cleanup());
 

@@ -14,16 +14,17 @@ import { silentLogger } from '../../../control-plane/src/log/index.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 import { writeStaticBootstrap } from './static-envoy.ts';
-import { envoyAvailable, startEnvoy, type EnvoyProcess } from '../../helpers/envoy.ts';
+import { requireEnvoy, startEnvoy, type EnvoyProcess } from '../../helpers/envoy.ts';
 
 /**
  * Every token attack the issue lists, sent through a real Envoy whose only filter before a
  * `direct_response` is the jwt_authn config our builder produced. Attack tokens are signed here.
  */
-describe.skipIf(!envoyAvailable()).each([
+describe.each([
   { withMapper: true, label: 'with jwtAuthnLocalReplyMapper: every refusal is a JSON 401' },
   { withMapper: false, label: 'raw Envoy: wrong audience is 403 text/plain' },
 ])('jwt_authn in real Envoy rejects bad tokens ($label)', ({ withMapper }) => {
+  requireEnvoy();
   const tmp = makeTempDir();
   let issuer: DemoIssuer;
   let envoy: EnvoyProcess | undefined;

@@ -12,7 +12,7 @@ import {
   type XdsEvent,
   type XdsServer,
 } from '../../../control-plane/src/xds/index.ts';
-import { dynamicVersions, envoyAvailable, startEnvoy, waitUntil, type DynamicVersions, type EnvoyProcess } from '../../helpers/envoy.ts';
+import { dynamicVersions, requireEnvoy, startEnvoy, waitUntil, type DynamicVersions, type EnvoyProcess } from '../../helpers/envoy.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 import { sampleGatewayInput } from '../../fixtures/xds/gateway.ts';
@@ -34,7 +34,8 @@ async function waitForVersion(envoy: EnvoyProcess, version: string): Promise<Dyn
   );
 }
 
-describe.skipIf(!envoyAvailable())('real Envoy over ADS', () => {
+describe('real Envoy over ADS', () => {
+  requireEnvoy();
   const tmp = makeTempDir('embguard-xds-envoy-');
   const statusFile = path.join(tmp.dir, 'run', 'xds-status.json');
   const events: XdsEvent[] = [];

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { systemClock } from '../../../control-plane/src/clock/index.ts';
 import { silentLogger } from '../../../control-plane/src/log/index.ts';
 import { buildGatewaySnapshot, GATEWAY_NAMES, startXdsServer, type XdsServer } from '../../../control-plane/src/xds/index.ts';
-import { dynamicVersions, envoyAvailable, startEnvoy, waitUntil, type EnvoyProcess } from '../../helpers/envoy.ts';
+import { dynamicVersions, requireEnvoy, startEnvoy, waitUntil, type EnvoyProcess } from '../../helpers/envoy.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { sampleGatewayInput } from '../../fixtures/xds/gateway.ts';
 import { startPassthroughProcessor, startRecordingUpstream } from '../../fixtures/xds/passthrough.ts';
@@ -15,7 +15,8 @@ const MAX_REQUEST_BYTES = 64 * 1024;
  * The gateway's Envoy config on the data path, with a pass-through processor: routes, method and
  * path handling, body limit, and Envoy's own errors as OpenAI-style JSON.
  */
-describe.skipIf(!envoyAvailable())('gateway listener on real Envoy', () => {
+describe('gateway listener on real Envoy', () => {
+  requireEnvoy();
   let xds: XdsServer;
   let envoy: EnvoyProcess;
   let processor: Awaited<ReturnType<typeof startPassthroughProcessor>>;

@@ -33,7 +33,7 @@ export {
 export { excerptCommitment, openAuditLog, type AppendResult, type AuditLog, type AuditLogOptions } from './log.ts';
 export { AuditUnavailableError, type AuditStore, type PendingEntry, type StoredCheckpoint, type StoredEntry } from './store.ts';
 export { uuidV7 } from './ids.ts';
-export { openSqliteStore } from './sqlite-store.ts';
+export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.ts';
 export { openPostgresStore } from './postgres-store.ts';
 export { auditPaths, configuredVerifiers, openAuditStore, openConfiguredAuditLog, verifyConfiguredStore } from './open.ts';
 export { verifyStore, type HeartbeatGap, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyReport } from './verify.ts';

@@ -23,10 +23,16 @@ export function auditPaths(home: string): { sqlite: string; logKey: string; exce
   };
 }
 
-/** Opens the store the configuration selects (SQLite under `home`, or the shared PostgreSQL). */
-export async function openAuditStore(config: Pick<Config, 'home' | 'audit'>): Promise<AuditStore> {
+/**
+ * Opens the store the configuration selects (SQLite under `home`, or the shared PostgreSQL).
+ * `forWriting` readies SQLite's writer thread at once (see `SqliteStoreOptions.startWriter`).
+ */
+export async function openAuditStore(
+  config: Pick<Config, 'home' | 'audit'>,
+  options: { forWriting?: boolean } = {},
+): Promise<AuditStore> {
   if (config.audit.store === 'postgres') return openPostgresStore(config.audit.postgresUrl ?? '');
-  return openSqliteStore(auditPaths(config.home).sqlite);
+  return openSqliteStore(auditPaths(config.home).sqlite, { startWriter: options.forWriting });
 }
 
 function loadOrCreateSecret(file: string): Buffer {
@@ -51,7 +57,7 @@ export async function openConfiguredAuditLog(
 ): Promise<AuditLog> {
   const paths = auditPaths(config.home);
   const { audit } = config;
-  const store = await openAuditStore(config);
+  const store = await openAuditStore(config, { forWriting: true });
   return openAuditLog({
     store,
     signer: loadOrCreateSignerKey(paths.logKey, audit.origin),

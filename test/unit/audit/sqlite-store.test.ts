@@ -111,6 +111,14 @@ describe('SQLite store writer thread', () => {
     }
   });
 
+  it('closes a store whose writer thread was started at open but never written to', async () => {
+    const file = tempFile();
+    const store = openSqliteStore(file, { startWriter: true });
+    expect(await store.size()).toBe(0);
+    // Must neither hang waiting for a reply to a write that never came nor leave the thread running.
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+
   it('refuses writes after close', async () => {
     const store = openSqliteStore(tempFile());
     await store.appendBatch(entries('a', 1));

@@ -1,9 +1,7 @@
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditPaths } from '../../../control-plane/src/audit/index.ts';
-import { requireEnvoy } from '../../helpers/envoy.ts';
-import { startProcessStack, type ProcessStack } from '../process-stack.ts';
-import { expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure } from './shared.ts';
+import { expectAuditVerifies, expectOpenAIError, piiRequest, useProcessStack } from './shared.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -13,18 +11,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * stuck backup, a runaway migration or a full disk look like to the processor: commits fail).
  */
 describe('fault: audit store unwritable', () => {
-  requireEnvoy();
-  let stack: ProcessStack | undefined;
-  printLogsOnFailure(() => stack);
-  beforeAll(async () => {
-    stack = await startProcessStack();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useProcessStack();
 
   it('refuses every request with a JSON 503 and forwards nothing while the log cannot commit; recovers after', async () => {
-    const s = stack as ProcessStack;
+    const s = stack();
     const token = await s.token('bob', ['engineering']);
     expect((await s.embed(token, piiRequest(0))).status).toBe(200);
     const forwardedBefore = s.received.length;

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEnvoy } from '../../helpers/envoy.ts';
-import { startProcessStack, type ProcessStack } from '../process-stack.ts';
-import { expectAuditVerifies, printLogsOnFailure } from './shared.ts';
+import { describe, expect, it } from 'vitest';
+import { type ProcessStack } from '../process-stack.ts';
+import { expectAuditVerifies, useProcessStack } from './shared.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,18 +50,10 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 }
 
 describe('fault: kill the control plane', () => {
-  requireEnvoy();
-  let stack: ProcessStack | undefined;
-  printLogsOnFailure(() => stack);
-  beforeAll(async () => {
-    stack = await startProcessStack();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useProcessStack();
 
   it('Envoy keeps serving the last config; a restart re-establishes the same version with no listener drain', async () => {
-    const s = stack as ProcessStack;
+    const s = stack();
     const token = await s.token('bob', ['engineering']);
     const request = { model: 'demo-embed', input: 'quarterly report summary' };
     expect((await s.embed(token, request)).status).toBe(200);

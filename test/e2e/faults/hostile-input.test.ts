@@ -1,11 +1,10 @@
 import net from 'node:net';
 import path from 'node:path';
-import { importJWK, SignJWT, generateKeyPair, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDemoIssuerKeys } from '../../../control-plane/src/identity/index.ts';
-import { requireEnvoy } from '../../helpers/envoy.ts';
-import { filesContaining, startProcessStack, type ProcessStack } from '../process-stack.ts';
-import { CANARIES, CANARY_CARD_DIGITS, CANARY_EMAIL, expectAuditVerifies, expectOpenAIError, printLogsOnFailure } from './shared.ts';
+import { filesContaining } from '../process-stack.ts';
+import { CANARIES, CANARY_CARD_DIGITS, CANARY_EMAIL, expectAuditVerifies, expectOpenAIError, useProcessStack } from './shared.ts';
 
 /** Zero-width characters and full-width digits: what the masking normaliser must see through. */
 const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff]/gu;
@@ -38,19 +37,11 @@ function rawExchange(port: number, payload: Buffer | string): Promise<{ text: st
 const statusOf = (raw: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
 
 describe('abuse: hostile input corpus', () => {
-  requireEnvoy();
-  let stack: ProcessStack | undefined;
+  const s = useProcessStack();
   let token = '';
-  printLogsOnFailure(() => stack);
   beforeAll(async () => {
-    stack = await startProcessStack();
-    token = await stack.token('bob', ['engineering']);
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
+    token = await s().token('bob', ['engineering']);
   });
-
-  const s = () => stack as ProcessStack;
 
   /** Expects a 4xx OpenAI-shaped error and that nothing reached the upstream. */
   async function expectRefused(body: string, headers: Record<string, string>, statuses: readonly number[]): Promise<string> {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEnvoy } from '../../helpers/envoy.ts';
-import { filesContaining, startProcessStack, type ProcessStack } from '../process-stack.ts';
-import { CANARIES, expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure, receivedById } from './shared.ts';
+import { describe, expect, it } from 'vitest';
+import { filesContaining } from '../process-stack.ts';
+import { CANARIES, expectAuditVerifies, expectOpenAIError, piiRequest, receivedById, useProcessStack } from './shared.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -14,18 +13,10 @@ interface Outcome {
 }
 
 describe('fault: kill -9 the processor under load', () => {
-  requireEnvoy();
-  let stack: ProcessStack | undefined;
-  printLogsOnFailure(() => stack);
-  beforeAll(async () => {
-    stack = await startProcessStack();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useProcessStack();
 
   it('forwards nothing unrecorded or unmasked, loses no acknowledged record, and resumes within seconds of a restart', async () => {
-    const s = stack as ProcessStack;
+    const s = stack();
     const token = await s.token('bob', ['engineering']);
     const outcomes: Outcome[] = [];
     let running = true;

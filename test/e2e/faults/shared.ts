@@ -1,5 +1,6 @@
-import { afterEach, expect, type TestContext } from 'vitest';
-import type { AuditRecord, ProcessStack } from '../process-stack.ts';
+import { afterAll, afterEach, beforeAll, expect, type TestContext } from 'vitest';
+import { requireEnvoy } from '../../helpers/envoy.ts';
+import { startProcessStack, type AuditRecord, type ProcessStack, type ProcessStackOptions } from '../process-stack.ts';
 
 /** PII canaries: unusual enough that finding one anywhere means it leaked. */
 export const CANARY_EMAIL = 'canary.f4u1t@leak-test.example';
@@ -18,6 +19,26 @@ export function printLogsOnFailure(stack: () => ProcessStack | undefined): void 
     const state = context.task.result?.state;
     if (state === 'fail') process.stderr.write(`\n===== logs of ${context.task.name} =====\n${stack()?.logs() ?? '(no stack)'}\n`);
   });
+}
+
+/**
+ * One multi-process stack for the calling `describe`: started before its tests (Envoy required),
+ * stopped after them, its child logs printed when a test fails. Returns the accessor tests use.
+ */
+export function useProcessStack(options: ProcessStackOptions = {}): () => ProcessStack {
+  requireEnvoy();
+  let stack: ProcessStack | undefined;
+  printLogsOnFailure(() => stack);
+  beforeAll(async () => {
+    stack = await startProcessStack(options);
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  return () => {
+    if (!stack) throw new Error('the process stack did not start');
+    return stack;
+  };
 }
 
 /** The `request.received` audit records by request id. */

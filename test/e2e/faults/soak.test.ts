@@ -1,8 +1,7 @@
 import autocannon from 'autocannon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEnvoy } from '../../helpers/envoy.ts';
-import { processFootprint, startProcessStack, type ProcessStack } from '../process-stack.ts';
-import { CANARIES, expectAuditVerifies, piiRequest, printLogsOnFailure } from './shared.ts';
+import { describe, expect, it } from 'vitest';
+import { processFootprint, type ProcessStack } from '../process-stack.ts';
+import { CANARIES, expectAuditVerifies, piiRequest, useProcessStack } from './shared.ts';
 
 /** Length of the measured steady phase; `EMBGUARD_SOAK_SECONDS` lengthens it (at most 120 s) for a local soak. */
 const SOAK_SECONDS = Math.min(120, Number(process.env.EMBGUARD_SOAK_SECONDS ?? 30));
@@ -15,15 +14,7 @@ const MAX_FD_GROWTH = 16;
 type Footprints = Record<string, { rssBytes: number; fds: number }>;
 
 describe('soak: steady load with memory and descriptor growth checked', () => {
-  requireEnvoy();
-  let stack: ProcessStack | undefined;
-  printLogsOnFailure(() => stack);
-  beforeAll(async () => {
-    stack = await startProcessStack();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useProcessStack();
 
   const footprints = (s: ProcessStack): Footprints => ({
     processor: processFootprint(s.role('processor')?.pid as number),
@@ -43,7 +34,7 @@ describe('soak: steady load with memory and descriptor growth checked', () => {
     });
 
   it(`serves ${RATE} req/s with PII for ${SOAK_SECONDS} s without errors, leaks of memory or descriptors, or of the canaries`, async () => {
-    const s = stack as ProcessStack;
+    const s = stack();
     const token = await s.token('bob', ['engineering']);
     await load(s, token, WARMUP_SECONDS);
     const warm = footprints(s);

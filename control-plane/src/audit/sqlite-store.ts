@@ -27,6 +27,7 @@ class SqliteWriterThread {
   #exited: Promise<void> = Promise.resolve();
   readonly #waiting = new Map<number, Waiting>();
   #nextId = 0;
+  #closing = false;
 
   constructor(file: string) {
     this.#file = file;
@@ -43,6 +44,9 @@ class SqliteWriterThread {
 
   /** Closes the writer's connection after every earlier write, and waits for the thread to end. */
   async close(): Promise<void> {
+    this.#closing = true;
+    // Referenced until it exits: otherwise nothing else may keep this process alive to see the exit.
+    this.#worker?.ref();
     if (this.#worker) await this.#request({ op: 'close' }).catch(() => undefined);
     await this.#exited;
   }
@@ -83,7 +87,7 @@ class SqliteWriterThread {
     const waiting = this.#waiting.get(reply.id);
     if (!waiting) return;
     this.#waiting.delete(reply.id);
-    if (this.#waiting.size === 0) this.#worker?.unref();
+    if (this.#waiting.size === 0 && !this.#closing) this.#worker?.unref();
     if (reply.ok) waiting.resolve(reply.value);
     else waiting.reject(replyError(reply.error));
   }

@@ -126,25 +126,31 @@ describe('SQLite store writer thread', () => {
     await expect(store.appendBatch(entries('b', 1))).rejects.toThrow(/closed/);
   });
 
-  it('does not keep the process alive when a store is left open', async () => {
-    const file = tempFile();
-    const child = spawn(process.execPath, ['--import', 'tsx', EXIT_CHILD, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  /** Runs the exit child; resolves with its output and exit code (SIGKILL and reject if it hangs). */
+  function runExitChild(file: string, mode: 'leave-open' | 'close'): Promise<{ out: string; code: number | null }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', EXIT_CHILD, file, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
     });
-    const code = await new Promise<number | null>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error('child kept running with an open store'));
+        reject(new Error(`child (${mode}) kept running`));
       }, 15_000);
       child.on('error', reject);
-      child.on('close', (c) => {
+      child.on('close', (code) => {
         clearTimeout(timer);
-        resolve(c);
+        resolve({ out, code });
       });
     });
-    expect(out).toBe('appended 0\n');
-    expect(code).toBe(0);
+  }
+
+  it('does not keep the process alive when a store is left open', async () => {
+    expect(await runExitChild(tempFile(), 'leave-open')).toEqual({ out: 'appended 0\n', code: 0 });
+  }, 20_000);
+
+  it('keeps the process alive until close completes (no unsettled await at exit)', async () => {
+    expect(await runExitChild(tempFile(), 'close')).toEqual({ out: 'appended 0\nclosed\n', code: 0 });
   }, 20_000);
 });

@@ -15,7 +15,6 @@ $(NPM_STAMP): package.json package-lock.json
 
 install: $(NPM_STAMP)
 	bash envoy/install.sh
-	bash ci/install-system-deps.sh
 
 typecheck: $(NPM_STAMP)
 	npx tsc --noEmit -p tsconfig.json
@@ -24,6 +23,7 @@ demo: install
 	node control-plane/bin/embguard.js demo
 
 test: install typecheck
+	bash ci/install-system-deps.sh
 	@mkdir -p .test-results
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json; status=$$?; \
 	  node ci/print-test-summary.mjs .test-results/vitest.json; exit $$status

@@ -26,13 +26,13 @@ export function postgresBinDir(): string | undefined {
 }
 
 /**
- * Why PostgreSQL tests cannot run here, or undefined when they can. Under CI=true a missing
- * PostgreSQL is a failure, never a skip (ci/install-system-deps.sh installs it).
+ * Fails the calling test file when PostgreSQL's server binaries are missing, with the install
+ * hint: PostgreSQL tests never skip (`make test` installs the Debian package).
  */
-export function postgresSkipReason(): string | undefined {
-  if (postgresBinDir()) return undefined;
-  if (process.env.CI === 'true') return undefined;
-  return 'PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin); run ci/install-system-deps.sh';
+export function requirePostgres(): void {
+  if (!postgresBinDir()) {
+    throw new Error('PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): run ci/install-system-deps.sh (as root)');
+  }
 }
 
 const isRoot = (): boolean => process.getuid?.() === 0;

@@ -12,7 +12,7 @@ import {
 import { PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
 import { loadOrCreateSignerKey, parseVerifierKey } from '../../../control-plane/src/signing/index.ts';
 import { requestReceived } from '../../fixtures/audit/events.ts';
-import { postgresSkipReason, startPostgres, type PostgresCluster } from '../../helpers/postgres.ts';
+import { requirePostgres, startPostgres, type PostgresCluster } from '../../helpers/postgres.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
 const CHILD = path.join(PROJECT_ROOT, 'test/fixtures/audit/writer-child.ts');
@@ -76,10 +76,9 @@ describe('crash safety (SQLite)', () => {
   });
 });
 
-const skip = postgresSkipReason();
-if (skip) console.warn(`skipping PostgreSQL audit tests: ${skip}`);
 
-describe.skipIf(skip !== undefined)('PostgreSQL store', () => {
+describe('PostgreSQL store', () => {
+  requirePostgres();
   let cluster: PostgresCluster;
   beforeAll(async () => {
     cluster = await startPostgres();

@@ -8,8 +8,8 @@ import { DEMO_UPSTREAM_KEY_ENV, demoSecretEnv, startDemoUpstream, type DemoUpstr
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
 import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
-import { compilePolicy, validatePolicySet, type PolicyDocument } from '../../control-plane/src/policy/index.ts';
-import { buildSnapshot, DirectorySnapshotStore, generateSnapshotKeyFiles, parseSnapshotSigner } from '../../control-plane/src/snapshot/index.ts';
+import { validatePolicySet, type PolicyDocument, type PolicyFileDocument } from '../../control-plane/src/policy/index.ts';
+import { signDevelopmentSnapshot } from '../../control-plane/src/stack/index.ts';
 import { envoyBinary } from '../helpers/envoy.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
@@ -38,6 +38,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+
+/** Policy documents as if read from `policies/<kind>.yaml`, the shape a snapshot carries. */
+export function asPolicyFiles(documents: readonly PolicyDocument[]): PolicyFileDocument[] {
+  return documents.map((document) => ({ file: `policies/${document.kind}.yaml`, document }));
+}
 
 /** The repository's policy documents with the addresses of this stack's demo upstream and issuer. */
 export function demoPolicyDocuments(upstreamUrl: string, issuer: DemoIssuer): PolicyDocument[] {
@@ -72,12 +77,20 @@ export async function startStack(options: { logger?: Logger; secretEnv?: Record<
     stoppers.push(() => issuer.close());
     const listenerPort = await freePort();
     const adminPort = await freePort();
-    const keys = generateSnapshotKeyFiles(path.join(home, 'keys'));
-    const signer = parseSnapshotSigner(fs.readFileSync(keys.privateKeyFile, 'utf8'));
     const config = loadConfig(
       { EMBGUARD_HOME: home, EMBGUARD_SNAPSHOT_DEV: '1' },
       { ports: { envoyAdmin: adminPort, xds: 0, processor: 0, api: 0, demoUpstream: upstream.port, demoIssuer: issuer.port } },
     );
+    const sign = (documents: readonly PolicyDocument[]) =>
+      signDevelopmentSnapshot({
+        storeDir: config.snapshots.source,
+        keyDir: path.dirname(config.snapshots.trustedKeysFile),
+        documents: asPolicyFiles(documents),
+        builder: 'e2e harness',
+        clock: systemClock,
+      });
+    // The first snapshot (and the key the roles pin) exist before the roles start, as with `up --demo`.
+    const first = await sign(demoPolicyDocuments(upstream.url, issuer));
     const app = await start(config, {
       logger,
       clock: systemClock,
@@ -117,20 +130,11 @@ export async function startStack(options: { logger?: Logger; secretEnv?: Record<
       token: (subject = 'alice', groups = ['engineering']) => issuer.mintToken({ sub: subject, groups: [...groups] }),
       openai: (token) => new OpenAI({ baseURL: `http://127.0.0.1:${listenerPort}/v1`, apiKey: token, maxRetries: 0, timeout: 10_000 }),
       async publish(documents) {
-        const built = await buildSnapshot({
-          store: new DirectorySnapshotStore(config.snapshots.source),
-          content: { documents: documents.map((document) => ({ file: `policies/${document.kind}.yaml`, document })), compiled: compilePolicy(documents) },
-          revision: '0'.repeat(40),
-          signers: [signer],
-          approvals: null,
-          allowUnapproved: true,
-          builder: 'e2e harness',
-          clock: systemClock,
-        });
+        const version = await sign(documents);
         const outcome = await app.reloadSnapshots();
-        if (app.active()?.ref.version !== built.version) throw new Error(`snapshot ${built.version} not loaded: ${outcome.status}`);
-        await waitForVersion(built.version);
-        return built.version;
+        if (app.active()?.ref.version !== version) throw new Error(`snapshot ${version} not loaded: ${outcome.status}`);
+        await waitForVersion(version);
+        return version;
       },
       waitForVersion,
       async stop() {
@@ -138,8 +142,9 @@ export async function startStack(options: { logger?: Logger; secretEnv?: Record<
         cleanup();
       },
     };
-    await stack.publish(demoPolicyDocuments(upstream.url, issuer));
+    await app.reloadSnapshots();
     await envoy.waitReady();
+    await waitForVersion(first);
     return stack;
   } catch (err) {
     for (const stop of stoppers.reverse()) await stop().catch(() => undefined);

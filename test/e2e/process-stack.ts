@@ -10,11 +10,11 @@ import { startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../.
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
 import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
-import { compilePolicy, type PolicyDocument } from '../../control-plane/src/policy/index.ts';
-import { buildSnapshot, DirectorySnapshotStore, generateSnapshotKeyFiles, parseSnapshotSigner } from '../../control-plane/src/snapshot/index.ts';
+import type { PolicyDocument } from '../../control-plane/src/policy/index.ts';
+import { signDevelopmentSnapshot } from '../../control-plane/src/stack/index.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { demoPolicyDocuments } from './harness.ts';
+import { asPolicyFiles, demoPolicyDocuments } from './harness.ts';
 import { envoyBinary } from '../helpers/envoy.ts';
 
 const execFileAsync = promisify(execFile);
@@ -126,23 +126,6 @@ function gatewayDocuments(base: PolicyDocument[], listenerPort: number, options:
   });
 }
 
-/** Signs `documents` as a development snapshot into the home's store, with the key the roles trust. */
-async function publishSnapshot(home: string, documents: PolicyDocument[]): Promise<string> {
-  const keys = generateSnapshotKeyFiles(path.join(home, 'keys'));
-  const signer = parseSnapshotSigner(fs.readFileSync(keys.privateKeyFile, 'utf8'));
-  const built = await buildSnapshot({
-    store: new DirectorySnapshotStore(path.join(home, 'snapshots')),
-    content: { documents: documents.map((document) => ({ file: `policies/${document.kind}.yaml`, document })), compiled: compilePolicy(documents) },
-    revision: '0'.repeat(40),
-    signers: [signer],
-    approvals: null,
-    allowUnapproved: true,
-    builder: 'process-stack harness',
-    clock: systemClock,
-  });
-  return built.version;
-}
-
 /** The bootstrap with `runtime` as an extra static layer on top of any layers it has. */
 function withRuntime(bootstrap: object, runtime: ProcessStackOptions['envoyRuntime']): object {
   if (!runtime) return bootstrap;
@@ -191,7 +174,13 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     stoppers.push(() => issuer.close());
     const ports = { listener: await freePort(), admin: await freePort(), xds: await freePort(), processor: await freePort(), api: await freePort() };
     const documents = gatewayDocuments(demoPolicyDocuments(upstream.url, issuer), ports.listener, options);
-    const version = await publishSnapshot(home, documents);
+    const version = await signDevelopmentSnapshot({
+      storeDir: path.join(home, 'snapshots'),
+      keyDir: path.join(home, 'keys'),
+      documents: asPolicyFiles(documents),
+      builder: 'process-stack harness',
+      clock: systemClock,
+    });
     const env: Record<string, string> = {
       EMBGUARD_HOME: home,
       EMBGUARD_SNAPSHOT_DEV: '1',

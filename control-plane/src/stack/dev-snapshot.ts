@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock/index.ts';
 import { PROJECT_ROOT, type Config } from '../config/index.ts';
-import { compilePolicy, formatProblem, validatePolicySet } from '../policy/index.ts';
+import { compilePolicy, formatProblem, validatePolicySet, type PolicyFileDocument } from '../policy/index.ts';
 import {
   buildSnapshot,
   canonicalSha256,
@@ -33,11 +33,36 @@ function revisionOf(dir: string): string {
   }
 }
 
-function devSigner(config: Readonly<Config>) {
-  const keyDir = path.dirname(config.snapshots.trustedKeysFile);
+/** The local development signing key in `keyDir`, created (0600, with its .pub) on first use. */
+function devSigner(keyDir: string) {
   const privateKeyFile = path.join(keyDir, PRIVATE_KEY_FILE);
   if (!fs.existsSync(privateKeyFile)) generateSnapshotKeyFiles(keyDir);
   return parseSnapshotSigner(fs.readFileSync(privateKeyFile, 'utf8'));
+}
+
+/**
+ * Signs `documents` as an *unapproved* snapshot with the development key in `keyDir` into the store
+ * at `storeDir`; returns its version. What `up --demo` and the end-to-end harnesses publish.
+ */
+export async function signDevelopmentSnapshot(options: {
+  storeDir: string;
+  keyDir: string;
+  documents: readonly PolicyFileDocument[];
+  builder: string;
+  clock: Clock;
+  revision?: string;
+}): Promise<string> {
+  const built = await buildSnapshot({
+    store: new DirectorySnapshotStore(options.storeDir),
+    content: { documents: [...options.documents], compiled: compilePolicy(options.documents.map((d) => d.document)) },
+    revision: options.revision ?? NO_REVISION,
+    signers: [devSigner(options.keyDir)],
+    approvals: null,
+    allowUnapproved: true,
+    builder: options.builder,
+    clock: options.clock,
+  });
+  return built.version;
 }
 
 /**
@@ -56,15 +81,12 @@ export async function buildDevSnapshot(config: Readonly<Config>, clock: Clock): 
   const sha256 = canonicalSha256(content);
   const newest = (await store.list()).map(parseSnapshotFileName).filter((p) => p !== undefined).at(-1);
   if (newest?.hash12 === sha256.slice(0, 12)) return `${newest.seq}-${newest.hash12}`;
-  const built = await buildSnapshot({
-    store,
-    content,
-    revision: revisionOf(PROJECT_ROOT),
-    signers: [devSigner(config)],
-    approvals: null,
-    allowUnapproved: true,
+  return signDevelopmentSnapshot({
+    storeDir: config.snapshots.source,
+    keyDir: path.dirname(config.snapshots.trustedKeysFile),
+    documents: content.documents,
     builder: 'embguard up --demo',
     clock,
+    revision: revisionOf(PROJECT_ROOT),
   });
-  return built.version;
 }

@@ -128,6 +128,25 @@ describe('checkpoints', () => {
     expect(report.gaps).toEqual([]);
   });
 
+  it('signs checkpoints that verify when two writers interleave entries in one store', async () => {
+    // Each log extends its tree as its own batches commit; another writer's entries in between
+    // must send it back to the store for the gap, never into a tree that skips or repeats leaves.
+    const first = setup();
+    const second = openAuditLog({ store: openSqliteStore(path.join(first.dir, 'audit.db')), signer: logKey, excerptKey: Buffer.alloc(32, 7), clock: first.clock, checkpointIntervalMs: 0 });
+    cleanups.push(() => second.close());
+    for (let round = 0; round < 3; round += 1) {
+      await Promise.all([0, 1, 2].map((i) => first.log.append(requestReceived(round * 10 + i))));
+      await second.append(requestReceived(round * 10 + 5));
+      await first.log.append(requestReceived(round * 10 + 6));
+      expect((await first.log.tick())?.size).toBe(6 * round + 5);
+      await second.append(requestReceived(round * 10 + 7));
+      expect((await second.tick())?.size).toBe(6 * round + 6);
+    }
+    const report = await verifyStore(first.store, { verifiers, origin: ORIGIN });
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
   it('refuses to sign over a store whose entries no longer match its last checkpoint', async () => {
     const { log, store, dir } = setup();
     await Promise.all([0, 1, 2].map((i) => log.append(requestReceived(i))));

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../control-plane/src/audit/index.ts';
 import { PROJECT_ROOT } from '../../control-plane/src/config/index.ts';
 import { requireEnvoy } from '../helpers/envoy.ts';
 import { startStack, type Stack } from './harness.ts';
@@ -70,6 +71,18 @@ describe('masking and audit through Envoy', () => {
   it('refuses a caller whose groups no rule allows with 403', async () => {
     const guest = stack.openai(await stack.token('gus', ['guests']));
     await expect(guest.embeddings.create({ model: 'demo-embed', input: 'hello' })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('records who called from where and what the upstream answered', async () => {
+    const size = await stack.app.audit.store.size();
+    await stack.openai(token).embeddings.create({ model: 'demo-embed', input: ['first', 'second'] });
+    // request.completed is recorded after the answer is on its way back.
+    await expect.poll(async () => (await stack.app.audit.store.readEntries(size, size + 10)).length).toBeGreaterThanOrEqual(2);
+    const events = (await stack.app.audit.store.readEntries(size, size + 10)).map((e) => JSON.parse(e.leaf) as AuditEvent);
+    const received = events.find((e) => e.type === 'request.received');
+    const completed = events.find((e) => e.type === 'request.completed');
+    expect(received?.actor).toMatchObject({ subject: 'bob', sourceAddress: expect.stringMatching(/^127\.0\.0\.1(:\d+)?$/) });
+    expect(completed?.upstream).toMatchObject({ status: 200, response: { count: 2, dimensions: 384 } });
   });
 
   it('leaves no canary anywhere under EMBGUARD_HOME (audit store, logs, run files), and the log verifies', async () => {

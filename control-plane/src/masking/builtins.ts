@@ -9,6 +9,7 @@ import {
   deTaxIdValid,
   digitsOf,
   esNifValid,
+  ethereumAddressValid,
   ibanValid,
   IBAN_LENGTHS,
   ipv6Valid,
@@ -435,12 +436,11 @@ const SPECS: readonly PatternSpec[] = [
     canonical: lowerCase,
   },
   {
-    // EIP-55 mixed-case checksums need Keccak-256, which node:crypto does not offer; the 0x + 40 hex
-    // shape alone is specific enough (hashes are 64 hex characters).
     type: 'CRYPTO',
     specificity: 80,
     regex: /\b0x[a-fA-F0-9]{40}\b/g,
     literals: ['0x'],
+    validate: ethereumAddressValid,
     canonical: lowerCase,
   },
   {

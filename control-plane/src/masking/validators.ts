@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import { keccak_256 } from '@noble/hashes/sha3';
 
 /**
  * Checksum and range validators. They run on regex candidates only, never on whole inputs, and
@@ -211,6 +212,29 @@ export function base58CheckValid(value: string): boolean {
   const body = bytes.subarray(0, 21);
   const sha = createHash('sha256').update(createHash('sha256').update(body).digest()).digest();
   return sha.subarray(0, 4).equals(bytes.subarray(21));
+}
+
+/** The EIP-55 spelling of a 40-hex-digit Ethereum address: letter i upper-cased when nibble i of
+ * Keccak-256 of the lower-case hex is 8 or more. */
+export function eip55Checksummed(hex40: string): string {
+  const lower = hex40.toLowerCase();
+  const hash = keccak_256(lower);
+  let out = '';
+  for (let i = 0; i < lower.length; i++) {
+    const nibble = ((hash[i >> 1] as number) >> (i % 2 === 0 ? 4 : 0)) & 0xf;
+    out += nibble >= 8 ? (lower[i] as string).toUpperCase() : lower[i];
+  }
+  return out;
+}
+
+/**
+ * An Ethereum address (`0x` + 40 hex digits): all one case carries no checksum and is accepted;
+ * mixed case must be the EIP-55 checksum spelling, so random mixed-case hex is not an address.
+ */
+export function ethereumAddressValid(address: string): boolean {
+  const hex = address.slice(2);
+  if (hex === hex.toLowerCase() || hex === hex.toUpperCase()) return true;
+  return eip55Checksummed(hex) === hex;
 }
 
 const BECH32_CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';

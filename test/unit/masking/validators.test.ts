@@ -6,6 +6,7 @@ import {
   creditCardValid,
   deTaxIdValid,
   esNifValid,
+  ethereumAddressValid,
   ibanValid,
   nhsValid,
   sinValid,
@@ -31,8 +32,18 @@ describe('checksum validators', () => {
     [ssnValid, '536904399', '666904399'],
     [base58CheckValid, '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2', '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3'],
     [bech32Valid, 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5'],
+    // EIP-55's own examples; the bad one has one letter's case flipped.
+    [ethereumAddressValid, '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD'],
+    [ethereumAddressValid, '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359', '0xFb6916095ca1df60bB79Ce92cE3Ea74c37c5d359'],
+    [ethereumAddressValid, '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB', '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6Fb'],
+    [ethereumAddressValid, '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb', '0xd1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb'],
   ] as const)('%o accepts %s and rejects %s', (validate, good, bad) => {
     expect(validate(good)).toBe(true);
     expect(validate(bad)).toBe(false);
+  });
+
+  it('accepts an Ethereum address written in one case, which carries no checksum', () => {
+    expect(ethereumAddressValid('0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed')).toBe(true);
+    expect(ethereumAddressValid('0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED')).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -109,6 +110,20 @@ describe('SQLite store writer thread', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('copies committed entries into the database file once the writer is idle, long before 1,000 WAL pages', async () => {
+    const file = tempFile();
+    const store = openStore(file);
+    await store.appendBatch(entries('warm', 1));
+    const before = fs.statSync(file).size;
+    // About 40 pages of entries: far below SQLite's automatic checkpoint, which alone would leave
+    // them in the WAL until the store closes.
+    const leaf = JSON.stringify({ padding: 'x'.repeat(800) });
+    for (let batch = 0; batch < 10; batch += 1) {
+      await store.appendBatch(entries(`b${batch}`, 20).map((e) => ({ ...e, leaf })));
+    }
+    await expect.poll(() => fs.statSync(file).size, { timeout: 5000 }).toBeGreaterThan(before + 100_000);
   });
 
   it('closes a store whose writer thread was started at open but never written to', async () => {

@@ -13,6 +13,7 @@ import {
   errorResponse,
   readHeaders,
   replaceBody,
+  type HeaderMap,
   type ProcessingRequest,
   type ProcessingResponse,
 } from './messages.ts';
@@ -64,12 +65,6 @@ function sourceAddressOf(message: ProcessingRequest): string | undefined {
   return typeof value === 'string' && value.length <= 64 ? value : undefined;
 }
 
-/** Envoy's `response.code` response attribute, sent with the response body (response headers are skipped). */
-function responseStatusOf(message: ProcessingRequest): number {
-  const value = message.attributes?.['envoy.filters.http.ext_proc']?.fields?.['response.code']?.numberValue;
-  return typeof value === 'number' && Number.isInteger(value) ? value : 0;
-}
-
 function maskingSection(findings: readonly Finding[]): AuditMasking | undefined {
   if (findings.length === 0) return undefined;
   const entityCounts: Record<string, number> = {};
@@ -101,6 +96,7 @@ export class Exchange {
   #scan: InputScanResult | undefined;
   #access: AccessDecision | undefined;
   #forwardedAt: number | undefined;
+  #upstreamStatus = 0;
   #finished = false;
 
   constructor(deps: ExchangeDeps) {
@@ -118,9 +114,10 @@ export class Exchange {
         return this.#refusing(() => this.#onRequestHeaders(message));
       case 'request_body':
         return this.#refusing(() => this.#onRequestBody(message.request_body?.body ?? Buffer.alloc(0)));
-      case 'response_body':
-        return this.#onResponseBody(message.response_body?.body ?? Buffer.alloc(0), responseStatusOf(message));
       case 'response_headers':
+        return this.#onResponseHeaders(readHeaders(message.response_headers), message.response_headers?.end_of_stream ?? false);
+      case 'response_body':
+        return this.#onResponseBody(message.response_body?.body ?? Buffer.alloc(0));
       case 'request_trailers':
       case 'response_trailers':
         return continueResponse(message.request);
@@ -257,15 +254,21 @@ export class Exchange {
     }
   }
 
+  #onResponseHeaders(headers: HeaderMap, endOfStream: boolean): ProcessingResponse {
+    this.#upstreamStatus = Number(headers.get(':status') ?? 0);
+    if (endOfStream) this.#finish(this.#upstreamStatus);
+    return continueResponse('response_headers');
+  }
+
   /**
    * The response body arrives whole (BUFFERED, with the listener's response limit). Error bodies an
    * upstream sends can echo the request, so they are masked like the request was.
    */
-  #onResponseBody(body: Buffer, status: number): ProcessingResponse {
-    const summary = status < 400 ? summarizeResponse(body) : undefined;
-    this.#finish(status, summary);
+  #onResponseBody(body: Buffer): ProcessingResponse {
+    const summary = this.#upstreamStatus < 400 ? summarizeResponse(body) : undefined;
+    this.#finish(this.#upstreamStatus, summary);
     const policy = this.#policy;
-    if (status >= 400 && policy && body.length > 0) {
+    if (this.#upstreamStatus >= 400 && policy && body.length > 0) {
       const text = body.toString('utf8');
       const masked = policy.masking.scan(text, { model: this.#request?.model, groups: this.#identity?.groups ?? [] });
       if (masked.findings.length > 0) return replaceBody('response_body', Buffer.from(masked.masked, 'utf8'));

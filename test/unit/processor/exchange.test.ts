@@ -56,16 +56,14 @@ function headers(map: Record<string, string>, options: { groups?: string[]; endO
   } as unknown as ProcessingRequest;
 }
 
-function requestBody(json: string): ProcessingRequest {
-  return { request: 'request_body', request_body: { body: Buffer.from(json), end_of_stream: true } } as unknown as ProcessingRequest;
+function body(kind: 'request_body' | 'response_body', json: string): ProcessingRequest {
+  return { request: kind, [kind]: { body: Buffer.from(json), end_of_stream: true } } as unknown as ProcessingRequest;
 }
 
-/** The upstream's response body, with the `response.code` attribute Envoy attaches to it. */
-function responseBody(status: number, json: string): ProcessingRequest {
+function responseHeaders(status: number): ProcessingRequest {
   return {
-    request: 'response_body',
-    response_body: { body: Buffer.from(json), end_of_stream: true },
-    attributes: { 'envoy.filters.http.ext_proc': { fields: { 'response.code': { numberValue: status, kind: 'numberValue' } } } },
+    request: 'response_headers',
+    response_headers: { headers: { headers: [{ key: ':status', value: '', raw_value: Buffer.from(String(status)) }] }, end_of_stream: false },
   } as unknown as ProcessingRequest;
 }
 
@@ -95,7 +93,7 @@ describe('Exchange', () => {
     const headersReply = await exchange.handle(headers(embeddingsHeaders));
     expect(headersReply.request_headers?.response?.status).toBe('CONTINUE');
     expect(headersReply.request_headers?.response?.header_mutation?.remove_headers).toContain('x-api-key');
-    const reply = await exchange.handle(requestBody('{"model":"demo-embed",  "input":["mail bob@example.org","b"]}'));
+    const reply = await exchange.handle(body('request_body', '{"model":"demo-embed",  "input":["mail bob@example.org","b"]}'));
     const mutation = reply.request_body?.response;
     const forwarded = mutation?.body_mutation?.body as Buffer;
     expect(JSON.parse(forwarded.toString())).toEqual({ model: 'demo-embed', input: ['mail <EMAIL_ADDRESS>', 'b'] });
@@ -118,7 +116,7 @@ describe('Exchange', () => {
     const excerptOf = async (storeMaskedExcerpts: boolean) => {
       const { exchange, recorder } = setup({ ...policy, storeMaskedExcerpts });
       await exchange.handle(headers(embeddingsHeaders));
-      await exchange.handle(requestBody('{"model":"demo-embed","input":"mail bob@example.org"}'));
+      await exchange.handle(body('request_body', '{"model":"demo-embed","input":"mail bob@example.org"}'));
       return recorder.events.find((e) => e.type === 'request.received')?.excerpt;
     };
     expect(await excerptOf(true)).toBe('mail <EMAIL_ADDRESS>');
@@ -128,9 +126,10 @@ describe('Exchange', () => {
   it('records the completed exchange with a response summary', async () => {
     const { exchange, recorder, clock } = setup();
     await exchange.handle(headers(embeddingsHeaders));
-    await exchange.handle(requestBody('{"model":"demo-embed","input":"a"}'));
+    await exchange.handle(body('request_body', '{"model":"demo-embed","input":"a"}'));
     clock.advance(12);
-    await exchange.handle(responseBody(200, '{"object":"list","data":[{"embedding":[0.1,0.2,0.3]}],"usage":{"prompt_tokens":1,"total_tokens":1}}'));
+    await exchange.handle(responseHeaders(200));
+    await exchange.handle(body('response_body', '{"object":"list","data":[{"embedding":[0.1,0.2,0.3]}],"usage":{"prompt_tokens":1,"total_tokens":1}}'));
     await Promise.resolve();
     const completed = recorder.events.find((e) => e.type === 'request.completed');
     expect(completed?.upstream).toEqual({ status: 200, latencyMs: 12, response: { count: 1, dimensions: 3, usage: { promptTokens: 1, totalTokens: 1 } } });
@@ -139,8 +138,9 @@ describe('Exchange', () => {
   it('masks PII an upstream echoes in an error body', async () => {
     const { exchange } = setup();
     await exchange.handle(headers(embeddingsHeaders));
-    await exchange.handle(requestBody('{"model":"demo-embed","input":"a"}'));
-    const reply = await exchange.handle(responseBody(400, '{"error":{"message":"bad input near carol@example.net"}}'));
+    await exchange.handle(body('request_body', '{"model":"demo-embed","input":"a"}'));
+    await exchange.handle(responseHeaders(400));
+    const reply = await exchange.handle(body('response_body', '{"error":{"message":"bad input near carol@example.net"}}'));
     expect((reply.response_body?.response?.body_mutation?.body as Buffer).toString()).not.toContain('carol@example.net');
   });
 
@@ -148,7 +148,7 @@ describe('Exchange', () => {
     const { exchange, recorder } = setup();
     await exchange.handle(headers(embeddingsHeaders));
     recorder.failing = true;
-    const reply = await exchange.handle(requestBody('{"model":"demo-embed","input":"a"}'));
+    const reply = await exchange.handle(body('request_body', '{"model":"demo-embed","input":"a"}'));
     expect(reply.request_body).toBeUndefined();
     expect(reply.immediate_response?.status?.code).toBe(503);
     expect(errorOf(reply).code).toBe('audit_unavailable');
@@ -157,7 +157,7 @@ describe('Exchange', () => {
   it('refuses a caller no rule allows with 403 naming the rule, and records the denial', async () => {
     const { exchange, recorder } = setup();
     await exchange.handle(headers(embeddingsHeaders, { groups: ['guests'] }));
-    const reply = await exchange.handle(requestBody('{"model":"demo-embed","input":"a"}'));
+    const reply = await exchange.handle(body('request_body', '{"model":"demo-embed","input":"a"}'));
     expect(reply.immediate_response?.status?.code).toBe(403);
     expect(errorOf(reply)).toMatchObject({ code: 'access_denied' });
     expect(errorOf(reply).message).toContain('default-deny');
@@ -177,7 +177,7 @@ describe('Exchange', () => {
     });
     await exchange.handle(headers(embeddingsHeaders));
     const secret = 'AKIAIOSFODNN7EXAMPLZ';
-    const reply = await exchange.handle(requestBody(JSON.stringify({ model: 'demo-embed', input: `key ${secret}` })));
+    const reply = await exchange.handle(body('request_body', JSON.stringify({ model: 'demo-embed', input: `key ${secret}` })));
     expect(reply.immediate_response?.status?.code).toBe(400);
     const error = errorOf(reply);
     expect(error.code).toBe('blocked_content');
@@ -214,7 +214,7 @@ describe('Exchange', () => {
   it('refuses a model the gateway does not serve', async () => {
     const { exchange } = setup();
     await exchange.handle(headers(embeddingsHeaders));
-    const reply = await exchange.handle(requestBody('{"model":"gpt-x","input":"a"}'));
+    const reply = await exchange.handle(body('request_body', '{"model":"gpt-x","input":"a"}'));
     expect(reply.immediate_response?.status?.code).toBe(404);
   });
 
@@ -228,7 +228,7 @@ describe('Exchange', () => {
   it('records an exchange that was forwarded but whose stream ended early', async () => {
     const { exchange, recorder } = setup();
     await exchange.handle(headers(embeddingsHeaders));
-    await exchange.handle(requestBody('{"model":"demo-embed","input":"a"}'));
+    await exchange.handle(body('request_body', '{"model":"demo-embed","input":"a"}'));
     exchange.end();
     await Promise.resolve();
     expect(recorder.events.at(-1)).toMatchObject({ type: 'request.completed', upstream: { status: 0 } });

@@ -45,13 +45,13 @@ function extProcFilter(processor: ProcessorInput): HttpFilter {
     processing_mode: {
       request_header_mode: 'SEND',
       request_body_mode: 'BUFFERED',
-      response_header_mode: 'SKIP',
+      response_header_mode: 'SEND',
       response_body_mode: 'BUFFERED',
       request_trailer_mode: 'SKIP',
       response_trailer_mode: 'SKIP',
     },
+    // The caller's address for the record's actor (`source.address`, sent with the request headers).
     request_attributes: ['source.address'],
-    response_attributes: ['response.code'],
     message_timeout: durationMs(processor.messageTimeoutMs),
     max_message_timeout: durationMs(processor.maxMessageTimeoutMs),
     mutation_rules: { disallow_is_error: { value: true } },

@@ -64,6 +64,29 @@ function build(extra: { allowUnapproved?: boolean; withGitHub?: boolean; seq?: n
   });
 }
 
+/** Records PR `PR_NUMBER` on the fake GitHub as merged: its merge commit, changed files, writers and reviews. */
+function recordMergedPull(pull: {
+  title: string;
+  mergeSha: string;
+  headSha: string;
+  baseSha: string;
+  mergedBy: { login: string; id: number } | null;
+  files: readonly string[];
+  writers: readonly string[];
+  reviews: ReturnType<typeof review>[];
+}): void {
+  const s = github.state;
+  s.pulls.set(PR_NUMBER, {
+    number: PR_NUMBER, title: pull.title, html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR_NUMBER}`, state: 'closed',
+    merged: true, merged_at: '2026-01-02T11:00:00Z', merge_commit_sha: pull.mergeSha, user: { login: 'dev-dana', id: 8007 },
+    head: { sha: pull.headSha, ref: 'change' }, base: { sha: pull.baseSha, ref: 'main' }, merged_by: pull.mergedBy,
+  });
+  s.commitPulls.set(pull.mergeSha, [PR_NUMBER]);
+  s.reviews.set(PR_NUMBER, pull.reviews);
+  s.files.set(PR_NUMBER, pull.files.map((filename, i) => ({ filename, status: 'modified', additions: 1, deletions: 1, changes: 2, sha: String(i).repeat(40) })));
+  for (const login of pull.writers) s.permissions.set(login, { permission: 'write', role_name: 'write' });
+}
+
 /** A reviewed change merged as a merge commit, with the PR and its reviews on the fake GitHub. */
 function mergeReviewedChange(reviews: (head: string, oldHead: string) => ReturnType<typeof review>[]): { mergeSha: string; headSha: string } {
   const base = repo.git('rev-parse', 'HEAD');
@@ -73,19 +96,11 @@ function mergeReviewedChange(reviews: (head: string, oldHead: string) => ReturnT
   repo.write('policies/access.yaml', repo.read('policies/access.yaml').replace('Contractors only', 'Contractors only,'));
   const headSha = repo.commitAll('Reword');
   const mergeSha = repo.merge('change');
-  const s = github.state;
-  s.pulls.set(PR_NUMBER, {
-    number: PR_NUMBER, title: 'Lower batch limit', html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR_NUMBER}`, state: 'closed',
-    merged: true, merged_at: '2026-01-02T11:00:00Z', merge_commit_sha: mergeSha, user: { login: 'dev-dana', id: 8007 },
-    head: { sha: headSha, ref: 'change' }, base: { sha: base, ref: 'main' }, merged_by: { login: 'bob-platform', id: 12007 },
+  recordMergedPull({
+    title: 'Lower batch limit', mergeSha, headSha, baseSha: base, mergedBy: { login: 'bob-platform', id: 12007 },
+    files: ['policies/gateway.yaml', 'policies/access.yaml'], writers: ['alice-sec', 'bob-platform', 'carol-platform', 'dev-dana'],
+    reviews: reviews(headSha, oldHead),
   });
-  s.commitPulls.set(mergeSha, [PR_NUMBER]);
-  s.reviews.set(PR_NUMBER, reviews(headSha, oldHead));
-  s.files.set(PR_NUMBER, [
-    { filename: 'policies/gateway.yaml', status: 'modified', additions: 1, deletions: 1, changes: 2, sha: 'c'.repeat(40) },
-    { filename: 'policies/access.yaml', status: 'modified', additions: 1, deletions: 1, changes: 2, sha: 'd'.repeat(40) },
-  ]);
-  for (const login of ['alice-sec', 'bob-platform', 'carol-platform', 'dev-dana']) s.permissions.set(login, { permission: 'write', role_name: 'write' });
   return { mergeSha, headSha };
 }
 
@@ -170,21 +185,13 @@ describe('the whole flow on a real Git repository', () => {
     repo.write('policies/masking.yaml', repo.read('policies/masking.yaml').replace('action: tokenize', 'action: mask'));
     const headSha = repo.commitAll('Mask rather than tokenize contact details');
     const mergeSha = repo.merge('change');
-    const s = github.state;
-    s.pulls.set(PR_NUMBER, {
-      number: PR_NUMBER, title: 'Access and masking', html_url: `https://github.com/${OWNER}/${REPO}/pull/${PR_NUMBER}`, state: 'closed',
-      merged: true, merged_at: '2026-01-02T11:00:00Z', merge_commit_sha: mergeSha, user: { login: 'dev-dana', id: 8007 },
-      head: { sha: headSha, ref: 'change' }, base: { sha: repo.git('rev-parse', 'HEAD^1'), ref: 'main' }, merged_by: null,
+    recordMergedPull({
+      title: 'Access and masking', mergeSha, headSha, baseSha: repo.git('rev-parse', 'HEAD^1'), mergedBy: null,
+      files: ['policies/access.yaml', 'policies/masking.yaml'], writers: ['alice-sec', 'dev-dana'],
+      reviews: [review('alice-sec', 'APPROVED', oldHead, '2026-01-02T09:00:00Z'), review('dev-dana', 'APPROVED', headSha, '2026-01-02T09:05:00Z')],
     });
-    s.commitPulls.set(mergeSha, [PR_NUMBER]);
-    s.files.set(PR_NUMBER, [
-      { filename: 'policies/access.yaml', status: 'modified', additions: 1, deletions: 1, changes: 2, sha: 'e'.repeat(40) },
-      { filename: 'policies/masking.yaml', status: 'modified', additions: 1, deletions: 1, changes: 2, sha: 'f'.repeat(40) },
-    ]);
-    for (const login of ['alice-sec', 'dev-dana']) s.permissions.set(login, { permission: 'write', role_name: 'write' });
-    s.reviews.set(PR_NUMBER, [review('alice-sec', 'APPROVED', oldHead, '2026-01-02T09:00:00Z'), review('dev-dana', 'APPROVED', headSha, '2026-01-02T09:05:00Z')]);
     await expect(build()).rejects.toThrow(/policies\/masking\*\.yaml \(policies\/masking\.yaml\) needs 1 approval\(s\) from security, has 0/);
-    s.reviews.get(PR_NUMBER)!.push(review('alice-sec', 'APPROVED', headSha, '2026-01-02T10:00:00Z'));
+    github.state.reviews.get(PR_NUMBER)!.push(review('alice-sec', 'APPROVED', headSha, '2026-01-02T10:00:00Z'));
     const built = await build();
     expect(built.manifest.approvals?.approvals.map((a) => a.subject)).toEqual(['alice@example.com']);
     expect((await l.reload()).status).toBe('loaded');

@@ -216,7 +216,7 @@ export function base58CheckValid(value: string): boolean {
 
 /** The EIP-55 spelling of a 40-hex-digit Ethereum address: letter i upper-cased when nibble i of
  * Keccak-256 of the lower-case hex is 8 or more. */
-export function eip55Checksummed(hex40: string): string {
+function eip55Checksummed(hex40: string): string {
   const lower = hex40.toLowerCase();
   const hash = keccak_256(lower);
   let out = '';

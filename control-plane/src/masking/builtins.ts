@@ -84,10 +84,28 @@ const digitsCanonical = (v: string): string => digitsOf(v);
 /** Whether the candidate's separator capture (group 1) is empty: a bare run of digits. */
 const bareDigits = (_v: string, m: RegExpExecArray): boolean => (m[1] ?? '') === '';
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
+const DB_URL_USER_PASSWORD = /^[^/]*\/\/[^/@\s]*:[^/@\s]+@/;
+const DB_URL_PASSWORD_PARAMETER = /[?&;](?:password|pwd)=[^&;]+/i;
+const URL_USER_PASSWORD = /^[^/]*\/\/[^/?#@\s]*:[^/?#@\s]+@/;
+const URL_SIGNED_QUERY =
+  /[?&](?:x-amz-signature|x-goog-signature|x-amz-credential|signature|sig|access_token|token|api_key|apikey|key|auth|password|secret)=[^&#\s]{6,}/i;
 const trimTrailingPunctuation = (v: string): number => v.replace(TRAILING_PUNCTUATION, '').length;
 
+// Regexes used inside validators are constants: every evaluation of a literal allocates a new
+// RegExp, and validators run on every candidate of every request.
+const DIGIT = /\d/;
+const ASCII_LETTER = /[A-Za-z]/;
+const NON_ALPHANUMERIC = /[^A-Za-z0-9]/;
+const LOWER_CASE = /[a-z]/;
+const UPPER_CASE = /[A-Z]/;
+const PASSWORD_KEY = /^(?:pass|pwd)/i;
+
+function isAsciiAlphanumeric(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 function hasDigitAndLetter(v: string): boolean {
-  return /\d/.test(v) && /[A-Za-z]/.test(v);
+  return DIGIT.test(v) && ASCII_LETTER.test(v);
 }
 
 const PLACEHOLDER_VALUE = /^(?:[$%{<*]|x{4,}|changeme|password|redacted|example|none|null|true|false)/i;
@@ -98,18 +116,24 @@ const PLACEHOLDER_VALUE = /^(?:[$%{<*]|x{4,}|changeme|password|redacted|example|
  */
 function genericSecretValid(value: string, match: RegExpExecArray): boolean {
   if (PLACEHOLDER_VALUE.test(value)) return false;
-  const mixed = /\d/.test(value) || /[^A-Za-z0-9]/.test(value) || (/[a-z]/.test(value) && /[A-Z]/.test(value));
-  if (/^(?:pass|pwd)/i.test(match[1]!)) return mixed;
+  const mixed = DIGIT.test(value) || NON_ALPHANUMERIC.test(value) || (LOWER_CASE.test(value) && UPPER_CASE.test(value));
+  if (PASSWORD_KEY.test(match[1]!)) return mixed;
   return value.length >= 8 && mixed && shannonEntropy(value) >= 3;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Global PII.
 
+const PHONE_INTERNATIONAL_PREFIX = /^(?:\+|00)/;
+const PHONE_00_COUNTRY_CODE = /^00[1-9]\d{0,3}[ .-]/;
+const DOUBLED_SEPARATOR = /[ .-]{2}/;
+
 function phoneValid(value: string): boolean {
   const digits = digitsOf(value);
-  if (value.startsWith('00') && !/^00[1-9]\d{0,3}[ .-]/.test(value)) return false; // a bare 00… run is a reference number
-  if (/^(?:\+|00)/.test(value)) return digits.length >= 8 + (value.startsWith('00') ? 2 : 0) && digits.length <= 17 && !/[ .-]{2}/.test(value);
+  if (value.startsWith('00') && !PHONE_00_COUNTRY_CODE.test(value)) return false; // a bare 00… run is a reference number
+  if (PHONE_INTERNATIONAL_PREFIX.test(value)) {
+    return digits.length >= 8 + (value.startsWith('00') ? 2 : 0) && digits.length <= 17 && !DOUBLED_SEPARATOR.test(value);
+  }
   return PHONE_NATIONAL_FORMATS.some((format) => format.test(value));
 }
 
@@ -134,8 +158,8 @@ function ibanCandidate(value: string): number {
   if (expected === undefined) return 0;
   let count = 0;
   for (let i = 0; i < value.length; i++) {
-    if (/[A-Za-z0-9]/.test(value[i]!)) count++;
-    if (count === expected) return /[A-Za-z0-9]/.test(value[i + 1] ?? '') ? 0 : i + 1;
+    if (isAsciiAlphanumeric(value.charCodeAt(i))) count++;
+    if (count === expected) return isAsciiAlphanumeric(value.charCodeAt(i + 1)) ? 0 : i + 1;
   }
   return 0;
 }
@@ -192,7 +216,7 @@ function isIpv6Char(c: number): boolean {
 }
 
 function isWordChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  return isAsciiAlphanumeric(c) || c === 95;
 }
 
 const ipv6Recognizer: Recognizer = {
@@ -271,7 +295,7 @@ const SPECS: readonly PatternSpec[] = [
     regex: /\b(?:jdbc:)?(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse):\/\/[^\s"'<>`]{1,2048}/gi,
     lowerLiterals: ['://'],
     trim: trimTrailingPunctuation,
-    validate: (v) => /^[^/]*\/\/[^/@\s]*:[^/@\s]+@/.test(v) || /[?&;](?:password|pwd)=[^&;]+/i.test(v),
+    validate: (v) => DB_URL_USER_PASSWORD.test(v) || DB_URL_PASSWORD_PARAMETER.test(v),
   },
   {
     type: 'DB_CONNECTION_STRING',
@@ -285,9 +309,7 @@ const SPECS: readonly PatternSpec[] = [
     regex: /\b(?:https?|ftps?|wss?|sftp|ssh|git|smtps?|imaps?|ldaps?):\/\/[^\s"'<>`]{1,4096}/gi,
     lowerLiterals: ['://'],
     trim: trimTrailingPunctuation,
-    validate: (v) =>
-      /^[^/]*\/\/[^/?#@\s]*:[^/?#@\s]+@/.test(v) ||
-      /[?&](?:x-amz-signature|x-goog-signature|x-amz-credential|signature|sig|access_token|token|api_key|apikey|key|auth|password|secret)=[^&#\s]{6,}/i.test(v),
+    validate: (v) => URL_USER_PASSWORD.test(v) || URL_SIGNED_QUERY.test(v),
   },
   {
     type: 'AWS_ACCESS_KEY',
@@ -455,7 +477,7 @@ const SPECS: readonly PatternSpec[] = [
     specificity: 60,
     regex: /(?<![\w:.-])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-]|\.\w)/g,
     shape: /[:-][0-9A-Fa-f]{2}[:-]/,
-    validate: (v) => /\d/.test(v),
+    validate: (v) => DIGIT.test(v),
     canonical: macCanonical,
   },
   {
@@ -463,7 +485,7 @@ const SPECS: readonly PatternSpec[] = [
     specificity: 60,
     regex: /(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])/g,
     shape: /\.[0-9A-Fa-f]{4}\./,
-    validate: (v) => /\d/.test(v),
+    validate: (v) => DIGIT.test(v),
     canonical: macCanonical,
   },
   {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../errors/index.ts';
 import { BUILTIN_RECOGNIZERS, PERSON_HEURISTIC_SPECS } from './builtins.ts';
-import { normalizeText, originalSpan } from './normalize.ts';
+import { normalizeText, originalEnd, originalStart } from './normalize.ts';
 import { patternRecognizer, type Recognizer } from './recognizer.ts';
 import { checkMaskingRules, DEFAULT_MASKING_RULES, entityTypesOf, resolveScope, rulesTokenize, type TypeDecision } from './rules.ts';
 import { createScanContext, type Candidate } from './scan-context.ts';
@@ -184,6 +184,17 @@ export function createMaskingEngine(rules: MaskingRules = DEFAULT_MASKING_RULES,
     return decide;
   }
 
+  // One string per entity type, made once, instead of a new one for every finding.
+  const placeholders = new Map<string, string>();
+  function placeholder(type: string): string {
+    let mask = placeholders.get(type);
+    if (mask === undefined) {
+      mask = `<${type}>`;
+      placeholders.set(type, mask);
+    }
+    return mask;
+  }
+
   function replacement(r: Resolved): string | undefined {
     switch (r.decision.action) {
       case 'allow':
@@ -194,7 +205,7 @@ export function createMaskingEngine(rules: MaskingRules = DEFAULT_MASKING_RULES,
         const { type, value, canonical } = r.winner;
         return `<${type}_${tokenizer!.token(type, canonical ? canonical(value) : value)}>`;
       default:
-        return `<${r.winner.type}>`;
+        return placeholder(r.winner.type);
     }
   }
 
@@ -211,20 +222,23 @@ export function createMaskingEngine(rules: MaskingRules = DEFAULT_MASKING_RULES,
     }
     if (candidates.length === 0) return { masked: text, findings: [], outcome: 'pass', decision: undefined, tokenKeyVersion: undefined };
     const findings: Finding[] = [];
-    let masked = '';
+    // Joined once at the end: appending to a string would allocate a new one per finding.
+    const pieces: string[] = [];
     let cursor = 0;
     let tokenized = false;
     for (const r of resolveOverlaps(candidates, decide)) {
-      const [start, end] = originalSpan(norm, r.start, r.end);
+      const start = originalStart(norm, r.start);
+      const end = originalEnd(norm, r.start, r.end);
       findings.push({ type: r.winner.type, start, end, action: r.decision.action, ruleId: r.decision.ruleId });
       const replaced = replacement(r);
       if (replaced === undefined) continue;
       tokenized ||= r.decision.action === 'tokenize';
-      masked += text.slice(cursor, start) + replaced;
+      pieces.push(text.slice(cursor, start), replaced);
       cursor = end;
     }
-    masked += text.slice(cursor);
-    return { masked, findings, ...outcomeOf(findings), tokenKeyVersion: tokenized ? tokenizer!.currentVersion : undefined };
+    pieces.push(text.slice(cursor));
+    const { outcome, decision } = outcomeOf(findings);
+    return { masked: pieces.join(''), findings, outcome, decision, tokenKeyVersion: tokenized ? tokenizer!.currentVersion : undefined };
   }
 
   function scanMany(texts: readonly string[], scope: ScanScope = {}): ScanResult[] {

@@ -47,8 +47,13 @@ export function normalizeText(original: string): NormalizedText {
   return { text: parts.join(''), starts: Int32Array.from(starts), ends: Int32Array.from(ends) };
 }
 
-/** Maps a normalised span `[start, end)` back to the original text. */
-export function originalSpan(norm: NormalizedText, start: number, end: number): [number, number] {
-  if (!norm.starts || !norm.ends) return [start, end];
-  return [norm.starts[start]!, end > start ? norm.ends[end - 1]! : norm.starts[start]!];
+/** Where normalised offset `start` (the start of a span) begins in the original text. */
+export function originalStart(norm: NormalizedText, start: number): number {
+  return norm.starts ? norm.starts[start]! : start;
+}
+
+/** Where the normalised span `[start, end)` ends in the original text. */
+export function originalEnd(norm: NormalizedText, start: number, end: number): number {
+  if (!norm.ends || !norm.starts) return end;
+  return end > start ? norm.ends[end - 1]! : norm.starts[start]!;
 }

@@ -107,12 +107,6 @@ function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
   };
 }
 
-function valueSpan(spec: PatternSpec, match: RegExpExecArray): [number, number] | undefined {
-  if (spec.valueGroup === undefined) return [match.index, match.index + match[0].length];
-  const span = match.indices?.[spec.valueGroup];
-  return span ? [span[0], span[1]] : undefined;
-}
-
 /** Compiles a `PatternSpec` into a recognizer: prefilter, regex, validator, context, canonical form. */
 export function patternRecognizer(spec: PatternSpec): Recognizer {
   if (!spec.regex.global) throw new Error(`recognizer ${spec.type}: regex needs the g flag`);
@@ -126,9 +120,15 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
       regex.lastIndex = 0;
       for (let match = regex.exec(ctx.text); match !== null; match = regex.exec(ctx.text)) {
         if (match[0].length === 0) regex.lastIndex++;
-        const span = valueSpan(spec, match);
-        if (!span) continue;
-        let [start, end] = span;
+        // Plain numbers, not a [start, end] pair: this loop runs for every regex match of every request.
+        let start = match.index;
+        let end = start + match[0].length;
+        if (spec.valueGroup !== undefined) {
+          const span = match.indices?.[spec.valueGroup];
+          if (!span) continue;
+          start = span[0];
+          end = span[1];
+        }
         let value = ctx.text.slice(start, end);
         if (spec.trim) {
           end = start + spec.trim(value);

@@ -7,19 +7,23 @@ import { keccak_256 } from '@noble/hashes/sha3';
  * take the candidate's significant characters (digits, or upper-cased alphanumerics).
  */
 
-/** Keeps the ASCII digits of a candidate. */
+// Regexes used inside validators live here, not as literals in the functions: every evaluation of
+// a literal allocates a new RegExp, and validators run on every candidate of every request.
+const NON_DIGITS = /\D+/g;
+const NON_ALPHANUMERICS = /[^A-Za-z0-9]+/g;
+
+/** Keeps the ASCII digits of a candidate; a candidate that is digits only is returned as is, with no copy. */
 export function digitsOf(text: string): string {
-  let out = '';
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) out += text[i];
+    if (c < 48 || c > 57) return text.replace(NON_DIGITS, '');
   }
-  return out;
+  return text;
 }
 
 /** Keeps ASCII letters and digits, upper-cased. */
 export function alphanumericsOf(text: string): string {
-  return text.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+  return text.replace(NON_ALPHANUMERICS, '').toUpperCase();
 }
 
 /** Luhn mod 10 (ISO/IEC 7812-1 annex B): credit cards and Canadian SINs. */
@@ -40,7 +44,8 @@ export function luhnValid(digits: string): boolean {
 
 /** True when every digit is the same (000000000, 111111111): test and filler values, not identifiers. */
 function allSameDigit(digits: string): boolean {
-  return /^(\d)\1*$/.test(digits);
+  for (let i = 1; i < digits.length; i++) if (digits.charCodeAt(i) !== digits.charCodeAt(0)) return false;
+  return digits.length > 0;
 }
 
 /** Issuer prefixes of the card networks we recognise (ISO/IEC 7812 IIN ranges) with their lengths. */
@@ -164,15 +169,18 @@ export function deTaxIdValid(digits: string): boolean {
 }
 
 const NIF_LETTERS = 'TRWAGMYFPDXBNJZSQVHLCKE';
+const NIF_SHAPE = /^\d{8}[A-Z]$/;
 
 /** Spanish DNI/NIE: eight digits (NIE: X/Y/Z = 0/1/2 then seven) and the mod-23 control letter. */
 export function esNifValid(value: string): boolean {
   let v = value;
   const first = v[0];
   if (first === 'X' || first === 'Y' || first === 'Z') v = String('XYZ'.indexOf(first)) + v.slice(1);
-  if (!/^\d{8}[A-Z]$/.test(v)) return false;
+  if (!NIF_SHAPE.test(v)) return false;
   return NIF_LETTERS[Number(v.slice(0, 8)) % 23] === v[8];
 }
+
+const SSN_PUBLISHED: ReadonlySet<string> = new Set(['078051120', '219099999', '123456789']);
 
 /**
  * US SSN ranges (SSA): area not 000, 666 or 900-999; group not 00; serial not 0000; and not the
@@ -183,14 +191,17 @@ export function ssnValid(digits: string): boolean {
   const area = Number(digits.slice(0, 3));
   if (area === 0 || area === 666 || area >= 900) return false;
   if (digits.slice(3, 5) === '00' || digits.slice(5) === '0000') return false;
-  return !['078051120', '219099999', '123456789'].includes(digits) && !allSameDigit(digits);
+  return !SSN_PUBLISHED.has(digits) && !allSameDigit(digits);
 }
+
+const NINO_LETTERS_NEVER_USED = /[DFIQUV]/;
+const NINO_PREFIXES_NEVER_ISSUED: ReadonlySet<string> = new Set(['BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ']);
 
 /** UK National Insurance number prefixes never issued (HMRC NIM39110). */
 export function ninoValid(value: string): boolean {
   const prefix = value.slice(0, 2);
-  if (/[DFIQUV]/.test(prefix) || prefix[1] === 'O') return false;
-  return !['BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ'].includes(prefix);
+  if (NINO_LETTERS_NEVER_USED.test(prefix) || prefix[1] === 'O') return false;
+  return !NINO_PREFIXES_NEVER_ISSUED.has(prefix);
 }
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
@@ -271,10 +282,12 @@ export function bech32Valid(address: string): boolean {
   return mod === 1 || mod === 0x2bc830a3;
 }
 
+const TWO_HEX_DIGITS = /[0-9a-fA-F]{2}/;
+
 /** An IPv6 address written with `::` or all eight groups (so MAC addresses and clock times are not taken for one). */
 export function ipv6Valid(candidate: string): boolean {
   const colons = candidate.split(':').length - 1;
-  return (candidate.includes('::') || colons === 7) && /[0-9a-fA-F]{2}/.test(candidate) && isIPv6(candidate);
+  return (candidate.includes('::') || colons === 7) && TWO_HEX_DIGITS.test(candidate) && isIPv6(candidate);
 }
 
 /** Shannon entropy in bits per character; generic secrets must look random enough. */

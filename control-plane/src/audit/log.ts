@@ -92,7 +92,7 @@ function buildEntry(input: AuditEventInput, id: string, time: string, excerptKey
   if (excerpt !== undefined && event.request) {
     const hmac = excerptCommitment(excerptKey, id, excerpt);
     event.request = { ...event.request, excerptHmac: hmac };
-    pendingExcerpt = { hmac, text: excerpt, createdMs: nowMs };
+    pendingExcerpt = { text: excerpt, createdMs: nowMs };
   }
   const leaf = canonicalJson(event);
   return pendingExcerpt ? { id, type: event.type, leaf, excerpt: pendingExcerpt } : { id, type: event.type, leaf };

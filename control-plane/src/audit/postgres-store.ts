@@ -15,9 +15,22 @@ CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE 
 CREATE OR REPLACE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_entries
   FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
 CREATE TABLE IF NOT EXISTS audit_checkpoints (seq BIGSERIAL PRIMARY KEY, size BIGINT NOT NULL, time_ms BIGINT NOT NULL, note TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS audit_excerpts (hmac TEXT PRIMARY KEY, created_ms BIGINT NOT NULL, text TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_excerpts_created ON audit_excerpts (created_ms);
+CREATE TABLE IF NOT EXISTS audit_entry_excerpts (idx BIGINT PRIMARY KEY, created_ms BIGINT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_entry_excerpts_created ON audit_entry_excerpts (created_ms);
 CREATE TABLE IF NOT EXISTS audit_cursors (name TEXT PRIMARY KEY, next BIGINT NOT NULL);
+`;
+// Stores written before excerpts were keyed by leaf index kept them in audit_excerpts, keyed by their
+// HMAC: each moves to its entry's index (found through the HMAC its leaf commits to), in the schema
+// transaction.
+const MIGRATE_HMAC_KEYED_EXCERPTS = `
+DO $$ BEGIN
+  IF to_regclass('audit_excerpts') IS NOT NULL THEN
+    INSERT INTO audit_entry_excerpts (idx, created_ms, text)
+      SELECT e.idx, x.created_ms, x.text FROM audit_entries e JOIN audit_excerpts x ON x.hmac = e.leaf::jsonb #>> '{request,excerptHmac}'
+      ON CONFLICT (idx) DO NOTHING;
+    DROP TABLE audit_excerpts;
+  END IF;
+END $$;
 `;
 // Serialises schema creation between processors starting at the same time.
 const SCHEMA_LOCK_KEY = 0x656d6267;
@@ -45,11 +58,11 @@ async function insertBatch(client: pg.PoolClient, entries: readonly PendingEntry
      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])`,
     [entries.map((_, i) => start + i), entries.map((e) => e.id), entries.map((e) => e.type), entries.map((e) => e.leaf)],
   );
-  const excerpts = excerptRows(entries);
+  const excerpts = excerptRows(entries, start);
   if (excerpts.length > 0) {
     await client.query(
-      `INSERT INTO audit_excerpts (hmac, created_ms, text) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])`,
-      [excerpts.map((x) => x.hmac), excerpts.map((x) => x.createdMs), excerpts.map((x) => x.text)],
+      `INSERT INTO audit_entry_excerpts (idx, created_ms, text) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])`,
+      [excerpts.map((x) => x.index), excerpts.map((x) => x.createdMs), excerpts.map((x) => x.text)],
     );
   }
   await client.query('UPDATE audit_sequencer SET next_idx = $1 WHERE id = 1', [start + entries.length]);
@@ -69,6 +82,7 @@ export async function openPostgresStore(connectionString: string, poolSize = 4):
   await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
     await client.query(SCHEMA);
+    await client.query(MIGRATE_HMAC_KEYED_EXCERPTS);
   });
 
   return {
@@ -114,10 +128,10 @@ export async function openPostgresStore(connectionString: string, poolSize = 4):
           'SELECT seq, size, time_ms, note FROM audit_checkpoints ORDER BY seq',
         )
       ).rows.map((r) => ({ seq: Number(r.seq), size: Number(r.size), timeMs: Number(r.time_ms), note: r.note })),
-    getExcerpt: async (hmac) =>
-      (await pool.query<{ text: string }>('SELECT text FROM audit_excerpts WHERE hmac = $1', [hmac])).rows[0]?.text,
+    getExcerpt: async (index) =>
+      (await pool.query<{ text: string }>('SELECT text FROM audit_entry_excerpts WHERE idx = $1', [index])).rows[0]?.text,
     deleteExcerptsBefore: async (cutoffMs) =>
-      (await pool.query('DELETE FROM audit_excerpts WHERE created_ms < $1', [cutoffMs])).rowCount ?? 0,
+      (await pool.query('DELETE FROM audit_entry_excerpts WHERE created_ms < $1', [cutoffMs])).rowCount ?? 0,
     getCursor: async (name) => {
       const r = await pool.query<{ next: string }>('SELECT next FROM audit_cursors WHERE name = $1', [name]);
       return Number(r.rows[0]?.next ?? 0);

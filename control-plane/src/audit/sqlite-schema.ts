@@ -9,10 +9,25 @@ CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UN
 CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
 CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, time_ms INTEGER NOT NULL, note TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS excerpts (hmac TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, text TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS excerpts_created ON excerpts (created_ms);
+CREATE TABLE IF NOT EXISTS entry_excerpts (idx INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS entry_excerpts_created ON entry_excerpts (created_ms);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
 `;
+
+/**
+ * Stores written before excerpts were keyed by leaf index kept them in `excerpts`, keyed by their
+ * HMAC: each moves to its entry's index (found through the HMAC its leaf commits to), in one
+ * transaction, so an interrupted migration leaves the old table whole.
+ */
+function migrateHmacKeyedExcerpts(db: Database.Database): void {
+  db.transaction(() => {
+    const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'excerpts'").get();
+    if (!old) return;
+    db.exec(`INSERT OR IGNORE INTO entry_excerpts (idx, created_ms, text)
+      SELECT e.idx, x.created_ms, x.text FROM entries e JOIN excerpts x ON x.hmac = json_extract(e.leaf, '$.request.excerptHmac');
+      DROP TABLE excerpts;`);
+  }).immediate();
+}
 
 /**
  * Opens a connection to the SQLite audit file (creating file and schema if needed): WAL journal
@@ -27,6 +42,7 @@ export function openSqliteConnection(file: string): Database.Database {
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
+    migrateHmacKeyedExcerpts(db);
   } catch (err) {
     db.close();
     throw err;

@@ -121,7 +121,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const allCheckpoints = db.prepare<[], { seq: number; size: number; time_ms: number; note: string }>(
     'SELECT seq, size, time_ms, note FROM checkpoints ORDER BY seq',
   );
-  const excerptByHmac = db.prepare<[string], { text: string }>('SELECT text FROM excerpts WHERE hmac = ?');
+  const excerptByIndex = db.prepare<[number], { text: string }>('SELECT text FROM entry_excerpts WHERE idx = ?');
   const cursorByName = db.prepare<[string], { next: number }>('SELECT next FROM cursors WHERE name = ?');
   let closed = false;
 
@@ -140,7 +140,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     addCheckpoint: async (checkpoint) => (await write({ op: 'checkpoint', checkpoint })) ?? undefined,
     listCheckpoints: async (): Promise<StoredCheckpoint[]> =>
       allCheckpoints.all().map((r) => ({ seq: r.seq, size: r.size, timeMs: r.time_ms, note: r.note })),
-    getExcerpt: async (hmac) => excerptByHmac.get(hmac)?.text,
+    getExcerpt: async (index) => excerptByIndex.get(index)?.text,
     deleteExcerptsBefore: async (cutoffMs) => (await write({ op: 'deleteExcerpts', cutoffMs })) as number,
     getCursor: async (name) => cursorByName.get(name)?.next ?? 0,
     setCursor: async (name, next) => {

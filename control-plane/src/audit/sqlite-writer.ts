@@ -43,12 +43,12 @@ export function openSqliteWriter(file: string): { write(op: WriteOp): WriteResul
   const insertChunk = db.prepare(
     `INSERT INTO entries (idx, id, type, leaf) VALUES ${Array.from({ length: INSERT_CHUNK }, () => '(?, ?, ?, ?)').join(', ')}`,
   );
-  const insertExcerpt = db.prepare('INSERT INTO excerpts (hmac, created_ms, text) VALUES (?, ?, ?)');
+  const insertExcerpt = db.prepare('INSERT INTO entry_excerpts (idx, created_ms, text) VALUES (?, ?, ?)');
   // One statement, so the check and the insert happen under the same write lock.
   const insertCheckpoint = db.prepare(
     'INSERT INTO checkpoints (size, time_ms, note) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE size > ?)',
   );
-  const deleteExcerpts = db.prepare('DELETE FROM excerpts WHERE created_ms < ?');
+  const deleteExcerpts = db.prepare('DELETE FROM entry_excerpts WHERE created_ms < ?');
   const upsertCursor = db.prepare(
     'INSERT INTO cursors (name, next) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET next = excluded.next',
   );
@@ -65,7 +65,7 @@ export function openSqliteWriter(file: string): { write(op: WriteOp): WriteResul
       const e = entries[i] as PendingEntry;
       insertEntry.run(start + i, e.id, e.type, e.leaf);
     }
-    for (const x of excerptRows(entries)) insertExcerpt.run(x.hmac, x.createdMs, x.text);
+    for (const x of excerptRows(entries, start)) insertExcerpt.run(x.index, x.createdMs, x.text);
     return start;
   });
 

@@ -14,7 +14,8 @@ export interface PendingEntry {
   id: string;
   type: string;
   leaf: string;
-  excerpt?: { hmac: string; text: string; createdMs: number };
+  /** The masked excerpt, stored apart from the leaf (which carries only its HMAC) so it can be erased. */
+  excerpt?: { text: string; createdMs: number };
 }
 
 /** A signed checkpoint as stored. */
@@ -46,7 +47,8 @@ export interface AuditStore {
   addCheckpoint(checkpoint: Omit<StoredCheckpoint, 'seq'>): Promise<number | undefined>;
   /** All checkpoints in signing order. */
   listCheckpoints(): Promise<StoredCheckpoint[]>;
-  getExcerpt(hmac: string): Promise<string | undefined>;
+  /** The masked excerpt of the entry at leaf `index`, until retention deletes it. */
+  getExcerpt(index: number): Promise<string | undefined>;
   /** Deletes excerpts created before `cutoffMs`; returns how many. */
   deleteExcerptsBefore(cutoffMs: number): Promise<number>;
   /** Sink cursors: the next index a named sink has not yet acknowledged. */
@@ -66,9 +68,21 @@ export class AuditUnavailableError extends GatewayError {
   }
 }
 
-/** Rows of a batch insert; excerpts ride in the same transaction as their entries. */
-export function excerptRows(entries: readonly PendingEntry[]): NonNullable<PendingEntry['excerpt']>[] {
-  return entries.flatMap((e) => (e.excerpt ? [e.excerpt] : []));
+/** An excerpt row, keyed by its entry's leaf index. */
+export interface ExcerptRow {
+  index: number;
+  createdMs: number;
+  text: string;
+}
+
+/**
+ * Excerpt rows of a batch whose first entry gets leaf index `start`; they ride in the same
+ * transaction as their entries. Keyed by leaf index, not by their (random) HMAC: each commit then
+ * appends to the end of one index instead of dirtying a random page of it, which made commits and
+ * WAL checkpoints write several times the pages.
+ */
+export function excerptRows(entries: readonly PendingEntry[], start: number): ExcerptRow[] {
+  return entries.flatMap((e, i) => (e.excerpt ? [{ index: start + i, createdMs: e.excerpt.createdMs, text: e.excerpt.text }] : []));
 }
 
 /** An `entries` row as a driver returns it (PostgreSQL returns BIGINT as a string). */

@@ -11,7 +11,8 @@ import {
 } from '../../../control-plane/src/audit/index.ts';
 import { PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
 import { loadOrCreateSignerKey, parseVerifierKey } from '../../../control-plane/src/signing/index.ts';
-import { requestReceived } from '../../fixtures/audit/events.ts';
+import pg from 'pg';
+import { HMAC_KEYED_LOG, requestReceived } from '../../fixtures/audit/events.ts';
 import { requirePostgres, startPostgres, type PostgresCluster } from '../../helpers/postgres.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
@@ -85,6 +86,34 @@ describe('PostgreSQL store', () => {
   });
   afterAll(async () => {
     await cluster?.stop();
+  });
+
+  it('moves excerpts kept under their HMAC to their entry\'s leaf index when a store opens', async () => {
+    const url = await cluster.createDatabase('hmac_keyed_excerpts');
+    await (await openPostgresStore(url)).close();
+    const legacy = new pg.Client({ connectionString: url });
+    await legacy.connect();
+    try {
+      await legacy.query('CREATE TABLE audit_excerpts (hmac TEXT PRIMARY KEY, created_ms BIGINT NOT NULL, text TEXT NOT NULL)');
+      for (const e of HMAC_KEYED_LOG.entries) {
+        await legacy.query('INSERT INTO audit_entries (idx, id, type, leaf) VALUES ($1, $2, $3, $4)', [e.idx, e.id, e.type, e.leaf]);
+      }
+      for (const x of HMAC_KEYED_LOG.excerpts) {
+        await legacy.query('INSERT INTO audit_excerpts (hmac, created_ms, text) VALUES ($1, $2, $3)', [x.hmac, x.createdMs, x.text]);
+      }
+      const store = await openPostgresStore(url);
+      try {
+        expect(await store.getExcerpt(0)).toBe('excerpt of entry 0');
+        expect(await store.getExcerpt(1)).toBeUndefined();
+        expect(await store.getExcerpt(2)).toBe('excerpt of entry 2');
+        expect(await store.deleteExcerptsBefore(2)).toBe(1);
+      } finally {
+        await store.close();
+      }
+      expect((await legacy.query("SELECT to_regclass('audit_excerpts') AS old")).rows).toEqual([{ old: null }]);
+    } finally {
+      await legacy.end();
+    }
   });
 
   it('two pools appending concurrently build one contiguous log that verifies', async () => {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AuditUnavailableError,
   directorySink,
+  excerptCommitment,
   forwardToSink,
   httpSink,
   openAuditLog,
@@ -28,6 +29,7 @@ import { makeTempDir } from '../../helpers/tmp.ts';
 const ORIGIN = 'embguard.test/audit';
 const logKey = parseSignerKey(generateKeyStrings(ORIGIN).skey);
 const witnessKey = parseSignerKey(generateKeyStrings('witness.test').skey);
+const EXCERPT_KEY = Buffer.alloc(32, 7);
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -41,7 +43,7 @@ function setup(extra: Partial<Parameters<typeof openAuditLog>[0]> = {}): { log: 
   const log = openAuditLog({
     store,
     signer: logKey,
-    excerptKey: Buffer.alloc(32, 7),
+    excerptKey: EXCERPT_KEY,
     clock,
     heartbeatMs: 60_000,
     checkpointIntervalMs: 0,
@@ -82,8 +84,8 @@ describe('append', () => {
     const entry = await store.findEntry(id);
     expect(entry?.leaf).not.toContain('canary-excerpt');
     const hmac = (JSON.parse(entry?.leaf ?? '{}') as { request: { excerptHmac: string } }).request.excerptHmac;
-    expect(hmac).toMatch(/^[0-9a-f]{64}$/);
-    expect(await store.getExcerpt(hmac)).toBe(EXCERPT_CANARY);
+    expect(hmac).toBe(excerptCommitment(EXCERPT_KEY, id, EXCERPT_CANARY));
+    expect(await store.getExcerpt(entry?.index ?? -1)).toBe(EXCERPT_CANARY);
   });
 
   it('rejects with audit_unavailable (503) when the store cannot commit', async () => {
@@ -132,7 +134,7 @@ describe('checkpoints', () => {
     // Each log extends its tree as its own batches commit; another writer's entries in between
     // must send it back to the store for the gap, never into a tree that skips or repeats leaves.
     const first = setup();
-    const second = openAuditLog({ store: openSqliteStore(path.join(first.dir, 'audit.db')), signer: logKey, excerptKey: Buffer.alloc(32, 7), clock: first.clock, checkpointIntervalMs: 0 });
+    const second = openAuditLog({ store: openSqliteStore(path.join(first.dir, 'audit.db')), signer: logKey, excerptKey: EXCERPT_KEY, clock: first.clock, checkpointIntervalMs: 0 });
     cleanups.push(() => second.close());
     for (let round = 0; round < 3; round += 1) {
       await Promise.all([0, 1, 2].map((i) => first.log.append(requestReceived(round * 10 + i))));
@@ -205,11 +207,12 @@ describe('retention', () => {
     const { log, store, clock } = setup({ excerptRetentionMs: 24 * 3600_000 });
     const { id } = await log.append(requestReceived(0, true));
     await log.tick();
-    const hmac = (JSON.parse((await store.findEntry(id))?.leaf ?? '{}') as { request: { excerptHmac: string } }).request.excerptHmac;
+    const index = (await store.findEntry(id))?.index ?? -1;
     expect(await log.applyRetention()).toBe(0);
+    expect(await store.getExcerpt(index)).toBe(EXCERPT_CANARY);
     clock.advance(24 * 3600_000 + 1);
     expect(await log.applyRetention()).toBe(1);
-    expect(await store.getExcerpt(hmac)).toBeUndefined();
+    expect(await store.getExcerpt(index)).toBeUndefined();
     const last = (await store.readEntries((await store.size()) - 1, await store.size()))[0];
     expect(JSON.parse(last?.leaf ?? '{}')).toMatchObject({ type: 'retention.deleted', retention: { excerptsDeleted: 1 } });
     await log.tick();

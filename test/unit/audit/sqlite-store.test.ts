@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type AuditStore, type PendingEntry } from '../../../control-plane/src/audit/index.ts';
 import { PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
+import { HMAC_KEYED_LOG } from '../../fixtures/audit/events.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
 const EXIT_CHILD = path.join(PROJECT_ROOT, 'test/fixtures/audit/store-exit-child.ts');
@@ -168,4 +169,35 @@ describe('SQLite store writer thread', () => {
   it('keeps the process alive until close completes (no unsettled await at exit)', async () => {
     expect(await runExitChild(tempFile(), 'close')).toEqual({ out: 'appended 0\nclosed\n', code: 0 });
   }, 20_000);
+});
+
+describe('SQLite store schema', () => {
+  it('moves excerpts kept under their HMAC to their entry\'s leaf index, once', async () => {
+    const file = tempFile();
+    await openSqliteStore(file).close();
+    const legacy = new Database(file);
+    try {
+      legacy.exec('CREATE TABLE excerpts (hmac TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, text TEXT NOT NULL)');
+      const insertEntry = legacy.prepare('INSERT INTO entries (idx, id, type, leaf) VALUES (?, ?, ?, ?)');
+      for (const e of HMAC_KEYED_LOG.entries) insertEntry.run(e.idx, e.id, e.type, e.leaf);
+      const insertExcerpt = legacy.prepare('INSERT INTO excerpts (hmac, created_ms, text) VALUES (?, ?, ?)');
+      for (const x of HMAC_KEYED_LOG.excerpts) insertExcerpt.run(x.hmac, x.createdMs, x.text);
+    } finally {
+      legacy.close();
+    }
+    const store = openStore(file);
+    expect(await store.getExcerpt(0)).toBe('excerpt of entry 0');
+    expect(await store.getExcerpt(1)).toBeUndefined();
+    expect(await store.getExcerpt(2)).toBe('excerpt of entry 2');
+    expect(await store.deleteExcerptsBefore(2)).toBe(1);
+    const reopened = openStore(file);
+    expect(await reopened.getExcerpt(2)).toBe('excerpt of entry 2');
+    const check = new Database(file, { readonly: true });
+    try {
+      expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'excerpts'").all()).toEqual([]);
+      expect(check.prepare('SELECT count(*) AS n FROM entry_excerpts').get()).toEqual({ n: 1 });
+    } finally {
+      check.close();
+    }
+  });
 });

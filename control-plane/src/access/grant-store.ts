@@ -93,12 +93,16 @@ export function grantStorePath(home: string): string {
  */
 export class GrantStore {
   readonly #db: Database.Database;
+  // Prepared once: `db.pragma()` compiles a new statement on every call, and the request path
+  // checks the data version on every request.
+  readonly #dataVersionStatement: Database.Statement<[], number>;
   #records = new Map<string, GrantRecord>();
   #dataVersion = -1;
   #revision = 0;
 
   private constructor(db: Database.Database) {
     this.#db = db;
+    this.#dataVersionStatement = db.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
   /** Opens (creating if needed) the store at `file`. */
@@ -120,7 +124,7 @@ export class GrantStore {
    * grants that another process revoked meanwhile, so local listeners can cut held requests.
    */
   refresh(): string[] {
-    const version = this.#db.pragma('data_version', { simple: true }) as number;
+    const version = this.#currentDataVersion();
     if (version === this.#dataVersion) return [];
     this.#dataVersion = version;
     const before = this.#records;
@@ -191,7 +195,11 @@ export class GrantStore {
     if (row) this.#records.set(id, toRecord(row, approvals));
     this.#revision++;
     // Our own write bumps nothing for us (data_version counts other connections' commits).
-    this.#dataVersion = this.#db.pragma('data_version', { simple: true }) as number;
+    this.#dataVersion = this.#currentDataVersion();
+  }
+
+  #currentDataVersion(): number {
+    return this.#dataVersionStatement.get() as number;
   }
 
   #loadAll(): Map<string, GrantRecord> {

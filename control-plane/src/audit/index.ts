@@ -30,7 +30,7 @@ export {
   type AuditUpstream,
   type RequiredSections,
 } from './events.ts';
-export { excerptCommitment, openAuditLog, type AppendResult, type AuditLog, type AuditLogOptions } from './log.ts';
+export { excerptCommitment, openAuditLog, type AppendOptions, type AppendResult, type AuditLog, type AuditLogOptions } from './log.ts';
 export { AuditUnavailableError, type AuditStore, type PendingEntry, type StoredCheckpoint, type StoredEntry } from './store.ts';
 export { uuidV7 } from './ids.ts';
 export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.ts';

@@ -276,13 +276,16 @@ export class Exchange {
     return continueResponse('response_body');
   }
 
-  /** Records the outcome without holding the response back; a failure is logged, not retried. */
+  /**
+   * Records the outcome without holding the response back; a failure is logged, not retried. Nothing
+   * waits on the record, so it may share the next request's commit instead of paying for its own.
+   */
   #finish(status: number, response?: AuditUpstream['response']): void {
     if (this.#finished || !this.#policy) return;
     this.#finished = true;
     const now = this.#deps.clock.now();
     const upstream: AuditUpstream = { status, latencyMs: now - (this.#forwardedAt ?? now), ...(response ? { response } : {}) };
-    this.#deps.recorder.append({ type: 'request.completed', ...this.#sections(), upstream }).catch((err: unknown) => {
+    this.#deps.recorder.append({ type: 'request.completed', ...this.#sections(), upstream }, { defer: true }).catch((err: unknown) => {
       this.#deps.logger.error({ err, requestId: this.#requestId }, 'could not record a completed exchange');
     });
   }

@@ -1,4 +1,4 @@
-import type { AuditEventInput } from '../audit/index.ts';
+import type { AppendOptions, AuditEventInput } from '../audit/index.ts';
 
 /** Which signed policy snapshot was in force for a decision: `<seq>-<sha256[0:12]>` is its version. */
 export interface SnapshotRef {
@@ -13,5 +13,5 @@ export interface SnapshotRef {
  * event resolved.
  */
 export interface ExchangeRecorder {
-  append(event: AuditEventInput): Promise<unknown>;
+  append(event: AuditEventInput, options?: AppendOptions): Promise<unknown>;
 }

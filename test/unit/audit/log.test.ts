@@ -68,6 +68,37 @@ describe('append', () => {
     expect(JSON.parse(first?.leaf ?? '{}')).toMatchObject({ v: 1, type: 'request.received', time: '2026-01-01T00:00:00.000Z' });
   });
 
+  it('lets a deferred append wait for the next append and share its commit', async () => {
+    const { log, store } = setup({ deferredCommitMs: 60_000 });
+    const batches: number[] = [];
+    const appendBatch = store.appendBatch.bind(store);
+    store.appendBatch = async (entries) => {
+      batches.push(entries.length);
+      return appendBatch(entries);
+    };
+    let deferredDone = false;
+    const deferred = log.append(requestReceived(0), { defer: true }).then((r) => {
+      deferredDone = true;
+      return r;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(deferredDone).toBe(false);
+    expect(batches).toEqual([]);
+    const [first, second] = await Promise.all([deferred, log.append(requestReceived(1))]);
+    expect([first.index, second.index]).toEqual([0, 1]);
+    expect(batches).toEqual([2]);
+  });
+
+  it('commits a deferred append on its own after the wait, and at close', async () => {
+    const { log, store } = setup({ deferredCommitMs: 1 });
+    expect((await log.append(requestReceived(0), { defer: true })).index).toBe(0);
+    const waiting = setup({ deferredCommitMs: 60_000 });
+    const pending = waiting.log.append(requestReceived(1), { defer: true });
+    await waiting.log.close();
+    expect((await pending).index).toBe(0);
+    expect(await store.size()).toBe(1);
+  });
+
   it('gives events time-ordered UUIDv7 ids from the clock', async () => {
     const { log, clock } = setup();
     const first = await log.append(requestReceived(0));

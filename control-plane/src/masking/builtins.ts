@@ -7,6 +7,7 @@ import {
   bech32Valid,
   creditCardValid,
   deTaxIdValid,
+  digitCount,
   digitsOf,
   esNifValid,
   ethereumAddressValid,
@@ -129,12 +130,13 @@ const PHONE_00_COUNTRY_CODE = /^00[1-9]\d{0,3}[ .-]/;
 const DOUBLED_SEPARATOR = /[ .-]{2}/;
 
 function phoneValid(value: string): boolean {
-  const digits = digitsOf(value);
   if (value.startsWith('00') && !PHONE_00_COUNTRY_CODE.test(value)) return false; // a bare 00… run is a reference number
   if (PHONE_INTERNATIONAL_PREFIX.test(value)) {
-    return digits.length >= 8 + (value.startsWith('00') ? 2 : 0) && digits.length <= 17 && !DOUBLED_SEPARATOR.test(value);
+    const digits = digitCount(value);
+    return digits >= 8 + (value.startsWith('00') ? 2 : 0) && digits <= 17 && !DOUBLED_SEPARATOR.test(value);
   }
-  return PHONE_NATIONAL_FORMATS.some((format) => format.test(value));
+  for (const format of PHONE_NATIONAL_FORMATS) if (format.test(value)) return true;
+  return false;
 }
 
 // National formats, anchored on the candidate (which is at most 26 characters).

@@ -109,22 +109,18 @@ interface Budget {
   readonly deadline: number;
 }
 
-/** A resolved overlap cluster, in normalised offsets. */
-interface Resolved {
-  readonly winner: Candidate;
-  readonly start: number;
-  readonly end: number;
-  readonly decision: TypeDecision;
-}
-
 /**
  * Overlapping candidates form one finding over their union: the most specific candidate (then the
  * longer, then the one with the stricter action) names the type; the strictest action of the whole
  * cluster applies, so wrapping a blocked value in a more specific entity cannot soften its action.
+ * Each cluster goes to `visit` (normalised offsets) in text order; no array of clusters is built.
  */
-function resolveOverlaps(candidates: Candidate[], decide: (type: string) => TypeDecision): Resolved[] {
+function forEachResolved(
+  candidates: Candidate[],
+  decide: (type: string) => TypeDecision,
+  visit: (winner: Candidate, start: number, end: number, decision: TypeDecision) => void,
+): void {
   candidates.sort((a, b) => a.start - b.start || b.end - a.end);
-  const resolved: Resolved[] = [];
   let i = 0;
   while (i < candidates.length) {
     let winner = candidates[i]!;
@@ -144,9 +140,8 @@ function resolveOverlaps(candidates: Candidate[], decide: (type: string) => Type
         winnerDecision = d;
       }
     }
-    resolved.push({ winner, start, end, decision });
+    visit(winner, start, end, decision);
   }
-  return resolved;
 }
 
 function outcomeOf(findings: readonly Finding[]): Pick<ScanResult, 'outcome' | 'decision'> {
@@ -195,17 +190,17 @@ export function createMaskingEngine(rules: MaskingRules = DEFAULT_MASKING_RULES,
     return mask;
   }
 
-  function replacement(r: Resolved): string | undefined {
-    switch (r.decision.action) {
+  function replacement(winner: Candidate, decision: TypeDecision): string | undefined {
+    switch (decision.action) {
       case 'allow':
         return undefined;
       case 'redact':
         return '';
       case 'tokenize':
-        const { type, value, canonical } = r.winner;
+        const { type, value, canonical } = winner;
         return `<${type}_${tokenizer!.token(type, canonical ? canonical(value) : value)}>`;
       default:
-        return placeholder(r.winner.type);
+        return placeholder(winner.type);
     }
   }
 
@@ -226,16 +221,16 @@ export function createMaskingEngine(rules: MaskingRules = DEFAULT_MASKING_RULES,
     const pieces: string[] = [];
     let cursor = 0;
     let tokenized = false;
-    for (const r of resolveOverlaps(candidates, decide)) {
-      const start = originalStart(norm, r.start);
-      const end = originalEnd(norm, r.start, r.end);
-      findings.push({ type: r.winner.type, start, end, action: r.decision.action, ruleId: r.decision.ruleId });
-      const replaced = replacement(r);
-      if (replaced === undefined) continue;
-      tokenized ||= r.decision.action === 'tokenize';
+    forEachResolved(candidates, decide, (winner, normStart, normEnd, decision) => {
+      const start = originalStart(norm, normStart);
+      const end = originalEnd(norm, normStart, normEnd);
+      findings.push({ type: winner.type, start, end, action: decision.action, ruleId: decision.ruleId });
+      const replaced = replacement(winner, decision);
+      if (replaced === undefined) return;
+      tokenized ||= decision.action === 'tokenize';
       pieces.push(text.slice(cursor, start), replaced);
       cursor = end;
-    }
+    });
     pieces.push(text.slice(cursor));
     const { outcome, decision } = outcomeOf(findings);
     return { masked: pieces.join(''), findings, outcome, decision, tokenKeyVersion: tokenized ? tokenizer!.currentVersion : undefined };

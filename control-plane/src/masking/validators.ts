@@ -21,6 +21,16 @@ export function digitsOf(text: string): string {
   return text;
 }
 
+/** How many ASCII digits a candidate holds (without building the digit string). */
+export function digitCount(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) count++;
+  }
+  return count;
+}
+
 /** Keeps ASCII letters and digits, upper-cased. */
 export function alphanumericsOf(text: string): string {
   return text.replace(NON_ALPHANUMERICS, '').toUpperCase();

@@ -21,12 +21,15 @@ CREATE TABLE IF NOT EXISTS audit_cursors (name TEXT PRIMARY KEY, next BIGINT NOT
 `;
 // Stores written before excerpts were keyed by leaf index kept them in audit_excerpts, keyed by their
 // HMAC: each moves to its entry's index (found through the HMAC its leaf commits to), in the schema
-// transaction.
+// transaction. The HMAC is read from the leaf text, not by casting it to jsonb, so a leaf that is
+// not JSON (a tampered store, which `audit verify` reports) matches nothing instead of failing the
+// open. In canonical JSON the key appears exactly so, and a quote inside a string value is escaped.
 const MIGRATE_HMAC_KEYED_EXCERPTS = `
 DO $$ BEGIN
   IF to_regclass('audit_excerpts') IS NOT NULL THEN
     INSERT INTO audit_entry_excerpts (idx, created_ms, text)
-      SELECT e.idx, x.created_ms, x.text FROM audit_entries e JOIN audit_excerpts x ON x.hmac = e.leaf::jsonb #>> '{request,excerptHmac}'
+      SELECT e.idx, x.created_ms, x.text FROM audit_entries e
+      JOIN audit_excerpts x ON x.hmac = substring(e.leaf from '"excerptHmac":"([0-9a-f]{64})"')
       ON CONFLICT (idx) DO NOTHING;
     DROP TABLE audit_excerpts;
   END IF;

@@ -17,14 +17,16 @@ CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, next INTEGER NOT NULL
 /**
  * Stores written before excerpts were keyed by leaf index kept them in `excerpts`, keyed by their
  * HMAC: each moves to its entry's index (found through the HMAC its leaf commits to), in one
- * transaction, so an interrupted migration leaves the old table whole.
+ * transaction, so an interrupted migration leaves the old table whole. A leaf that is not JSON (a
+ * tampered store, which `audit verify` reports) matches nothing instead of failing the open.
  */
 function migrateHmacKeyedExcerpts(db: Database.Database): void {
   db.transaction(() => {
     const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'excerpts'").get();
     if (!old) return;
     db.exec(`INSERT OR IGNORE INTO entry_excerpts (idx, created_ms, text)
-      SELECT e.idx, x.created_ms, x.text FROM entries e JOIN excerpts x ON x.hmac = json_extract(e.leaf, '$.request.excerptHmac');
+      SELECT e.idx, x.created_ms, x.text FROM entries e
+      JOIN excerpts x ON x.hmac = CASE WHEN json_valid(e.leaf) THEN json_extract(e.leaf, '$.request.excerptHmac') END;
       DROP TABLE excerpts;`);
   }).immediate();
 }

@@ -133,7 +133,9 @@ export function scanEmbeddingsInput(engine: MaskingEngine, input: EmbeddingsInpu
   let decision: MaskingDecision | undefined;
   let tokenKeyVersion: number | undefined;
   results.forEach((result, index) => {
-    for (const f of result.findings) findings.push({ ...f, index });
+    // Not `{ ...f, index }`: a leading object spread is V8's clone fast path, which made young GCs
+    // copy and promote what it cloned (see buildEntry in audit/log.ts).
+    for (const f of result.findings) findings.push(Object.assign({}, f, { index }));
     if (OUTCOME_RANK[result.outcome] > OUTCOME_RANK[outcome]) {
       outcome = result.outcome;
       decision = result.decision;

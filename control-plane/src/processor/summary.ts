@@ -30,9 +30,10 @@ export function summarizeResponse(body: Buffer): ResponseSummary {
   const data = Array.isArray(parsed?.data) ? parsed.data : undefined;
   const promptTokens = numberOrUndefined(parsed?.usage?.prompt_tokens);
   const totalTokens = numberOrUndefined(parsed?.usage?.total_tokens);
-  return {
-    ...(data ? { count: data.length } : {}),
-    ...(data && data.length > 0 && dimensionsOf(data[0]?.embedding) !== undefined ? { dimensions: dimensionsOf(data[0]?.embedding) } : {}),
-    ...(promptTokens !== undefined || totalTokens !== undefined ? { usage: { promptTokens, totalTokens } } : {}),
-  };
+  const dimensions = data && data.length > 0 ? dimensionsOf(data[0]?.embedding) : undefined;
+  const summary: ResponseSummary = {};
+  if (data) summary.count = data.length;
+  if (dimensions !== undefined) summary.dimensions = dimensions;
+  if (promptTokens !== undefined || totalTokens !== undefined) summary.usage = { promptTokens, totalTokens };
+  return summary;
 }

@@ -16,7 +16,7 @@ export const EMPTY_ROOT: Hash = crypto.createHash('sha256').digest();
 
 // One-shot `crypto.hash` rather than `createHash`: every Hash object is a native handle that each
 // young-generation GC must visit, and the log hashes about two per entry. At 20k appends/s that
-// made most of the processor thread's collections take over 1 ms (237 of 264 in 5 s; now ~50).
+// made most collections of the appending thread take over 1 ms (237 of 264 in 5 s; then ~50).
 
 /** Leaf hash = SHA-256(0x00 ‖ entry bytes) (§2.1.1). */
 export function leafHash(entry: Uint8Array): Hash {

@@ -181,16 +181,16 @@ function fullYear(year: string): number {
 
 function birthDateValid(_v: string, m: RegExpExecArray, ctx: ScanContext): boolean {
   const g = m.groups ?? {};
-  const plausible = (y: number, mo: number, d: number): boolean => plausibleBirthDate(y, mo, d, ctx.currentYear);
-  if (g.iy) return plausible(Number(g.iy), Number(g.im), Number(g.id));
+  const year = ctx.currentYear;
+  if (g.iy) return plausibleBirthDate(Number(g.iy), Number(g.im), Number(g.id), year);
   if (g.na) {
     const a = Number(g.na);
     const b = Number(g.nb);
     const y = fullYear(g.ny!);
-    return plausible(y, b, a) || plausible(y, a, b); // day-first or month-first
+    return plausibleBirthDate(y, b, a, year) || plausibleBirthDate(y, a, b, year); // day-first or month-first
   }
-  if (g.td) return plausible(Number(g.ty), monthNumber(g.tm), Number(g.td));
-  return plausible(Number(g.uy), monthNumber(g.um), Number(g.ud));
+  if (g.td) return plausibleBirthDate(Number(g.ty), monthNumber(g.tm), Number(g.td), year);
+  return plausibleBirthDate(Number(g.uy), monthNumber(g.um), Number(g.ud), year);
 }
 
 const MONTH_NAME = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';

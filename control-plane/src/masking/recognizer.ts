@@ -120,16 +120,17 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
       regex.lastIndex = 0;
       for (let match = regex.exec(ctx.text); match !== null; match = regex.exec(ctx.text)) {
         if (match[0].length === 0) regex.lastIndex++;
-        // Plain numbers, not a [start, end] pair: this loop runs for every regex match of every request.
+        // Plain numbers and the match's own string, not a [start, end] pair and a second copy of the
+        // value: this loop runs for every regex match of every request.
         let start = match.index;
-        let end = start + match[0].length;
+        let value = match[0];
         if (spec.valueGroup !== undefined) {
           const span = match.indices?.[spec.valueGroup];
           if (!span) continue;
           start = span[0];
-          end = span[1];
+          value = match[spec.valueGroup]!;
         }
-        let value = ctx.text.slice(start, end);
+        let end = start + value.length;
         if (spec.trim) {
           end = start + spec.trim(value);
           value = value.slice(0, end - start);

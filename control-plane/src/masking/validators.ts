@@ -296,7 +296,8 @@ const TWO_HEX_DIGITS = /[0-9a-fA-F]{2}/;
 
 /** An IPv6 address written with `::` or all eight groups (so MAC addresses and clock times are not taken for one). */
 export function ipv6Valid(candidate: string): boolean {
-  const colons = candidate.split(':').length - 1;
+  let colons = 0;
+  for (let i = 0; i < candidate.length; i++) if (candidate.charCodeAt(i) === 58) colons++;
   return (candidate.includes('::') || colons === 7) && TWO_HEX_DIGITS.test(candidate) && isIPv6(candidate);
 }
 

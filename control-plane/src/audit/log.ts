@@ -241,8 +241,7 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   /** Signs and stores a checkpoint; `undefined` when another writer already stored a larger one. */
-  async function signAndStore(size: number, timeMs: number): Promise<StoredCheckpoint | undefined> {
-    const rootHash = tree.root();
+  async function signAndStore(size: number, rootHash: Buffer, timeMs: number): Promise<StoredCheckpoint | undefined> {
     const note = signCheckpoint({ origin: signer.name, size, rootHash, timeMs }, signers);
     const seq = await store.addCheckpoint({ size, timeMs, note });
     if (seq === undefined) {
@@ -258,19 +257,23 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
   async function doTick(final: boolean): Promise<StoredCheckpoint | undefined> {
     if (integrityFailure) throw integrityFailure;
     await loadLastCheckpoint();
-    const size = await store.size();
-    await extendTree(size);
+    await extendTree(await store.size());
+    // Size and root are taken together from the tree, not from the size the store reported: this
+    // process's own commits, absorbed while that answer was on its way (PostgreSQL answers on a
+    // pool), can take the tree past it, and the tree holds committed entries only. Signing the
+    // reported size with the larger tree's root made a checkpoint no store could match.
+    const size = tree.size;
+    const rootHash = tree.root();
     const now = clock.now();
     const grew = !last || size > last.size;
     const heartbeatDue = !final && (!last || now - last.timeMs >= heartbeatMs);
     if (!grew && !heartbeatDue) return undefined;
-    const checkpoint = await signAndStore(size, now);
+    const checkpoint = await signAndStore(size, rootHash, now);
     if (!checkpoint) return undefined;
     logger.debug({ size, seq: checkpoint.seq, heartbeat: !grew }, 'checkpoint signed');
     if (!grew) {
       // A heartbeat also leaves a trace inside the tree, so liveness is provable from the entries.
-      const rootHash = tree.root().toString('base64');
-      await append({ type: 'log.checkpoint', checkpoint: { size, rootHash, keyId: signerKeyId(signer) } });
+      await append({ type: 'log.checkpoint', checkpoint: { size, rootHash: rootHash.toString('base64'), keyId: signerKeyId(signer) } });
     }
     return checkpoint;
   }

@@ -21,9 +21,13 @@ CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, next INTEGER NOT NULL
  * tampered store, which `audit verify` reports) matches nothing instead of failing the open.
  */
 function migrateHmacKeyedExcerpts(db: Database.Database): void {
+  const hasOldTable = (): boolean =>
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'excerpts'").get() !== undefined;
+  // Checked before taking the write lock, so opening a migrated store (every open, readers too)
+  // does not wait for the writer; checked again under the lock for a concurrent opener.
+  if (!hasOldTable()) return;
   db.transaction(() => {
-    const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'excerpts'").get();
-    if (!old) return;
+    if (!hasOldTable()) return;
     db.exec(`INSERT OR IGNORE INTO entry_excerpts (idx, created_ms, text)
       SELECT e.idx, x.created_ms, x.text FROM entries e
       JOIN excerpts x ON x.hmac = CASE WHEN json_valid(e.leaf) THEN json_extract(e.leaf, '$.request.excerptHmac') END;

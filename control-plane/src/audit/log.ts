@@ -96,11 +96,12 @@ export function excerptCommitment(key: Buffer, eventId: string, excerpt: string)
   return crypto.createHmac('sha256', key).update(eventId).update('\n').update(excerpt).digest('hex');
 }
 
-/** Builds the recorded event and its canonical leaf from a recorder's input. */
 // Copies here are `Object.assign`, not a leading object spread (`{ ...input, v }`, V8's clone
 // fast path) or rest: on Node 20 (V8 11.3) that clone of the caller's fresh event made every
 // young-generation GC of the thread copy and promote ~230 KB at 20k appends/s (0.6–0.8 ms pauses,
 // then a major GC every ~1.3 s); `Object.assign` of the same object, ~3 KB (0.1 ms pauses).
+
+/** Builds the recorded event and its canonical leaf from a recorder's input. */
 function buildEntry(input: AuditEventInput, id: string, time: string, excerptKey: Buffer, nowMs: number): PendingEntry {
   const { excerpt } = input;
   // `excerpt: undefined` drops it: canonical JSON, like JSON, leaves out undefined members.

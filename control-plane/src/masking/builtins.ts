@@ -263,6 +263,7 @@ function personHeuristicValid(value: string): boolean {
   const firstWordEnd = value.search(WHITESPACE);
   return !NOT_A_NAME.has(firstWordEnd < 0 ? value : value.slice(0, firstWordEnd));
 }
+
 const NAME_WORDS = String.raw`[A-Z][a-z'-]{1,30}(?:[ \t]{1,3}[A-Z][a-z'-]{1,30}){0,2}`;
 
 /** The honorific, greeting and self-introduction heuristics (no NER on the request path), one regex each. */

@@ -12,28 +12,54 @@ import { keccak_256 } from '@noble/hashes/sha3';
 const NON_DIGITS = /\D+/g;
 const NON_ALPHANUMERICS = /[^A-Za-z0-9]+/g;
 
+// Candidates are short (their regexes bound them to a few dozen characters), so their significant
+// characters are gathered in one reused buffer and read back as one string: a global `replace`
+// allocates about five times as much per call (measured: 158 against 33 bytes), on every
+// candidate of every request.
+const SIGNIFICANT = Buffer.allocUnsafe(64);
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 /** Keeps the ASCII digits of a candidate; a candidate that is digits only is returned as is, with no copy. */
 export function digitsOf(text: string): string {
+  if (text.length > SIGNIFICANT.length) return text.replace(NON_DIGITS, '');
+  let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return text.replace(NON_DIGITS, '');
+    if (isDigit(c)) SIGNIFICANT[n++] = c;
   }
-  return text;
+  return n === text.length ? text : SIGNIFICANT.toString('latin1', 0, n);
 }
 
 /** How many ASCII digits a candidate holds (without building the digit string). */
 export function digitCount(text: string): number {
   let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) count++;
-  }
+  for (let i = 0; i < text.length; i++) if (isDigit(text.charCodeAt(i))) count++;
   return count;
 }
 
 /** Keeps ASCII letters and digits, upper-cased. */
 export function alphanumericsOf(text: string): string {
-  return text.replace(NON_ALPHANUMERICS, '').toUpperCase();
+  if (text.length > SIGNIFICANT.length) return text.replace(NON_ALPHANUMERICS, '').toUpperCase();
+  let n = 0;
+  let changed = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isDigit(c) || (c >= 65 && c <= 90)) SIGNIFICANT[n++] = c;
+    else if (c >= 97 && c <= 122) SIGNIFICANT[n++] = c - 32;
+    else continue;
+    changed ||= c >= 97;
+  }
+  return !changed && n === text.length ? text : SIGNIFICANT.toString('latin1', 0, n);
+}
+
+/** The number written by `digits[from, to)`, read without slicing a string out for `Number`. */
+function valueOfDigits(digits: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 10 + digits.charCodeAt(i) - 48;
+  return value;
 }
 
 /** Luhn mod 10 (ISO/IEC 7812-1 annex B): credit cards and Canadian SINs. */
@@ -61,8 +87,8 @@ function allSameDigit(digits: string): boolean {
 /** Issuer prefixes of the card networks we recognise (ISO/IEC 7812 IIN ranges) with their lengths. */
 export function cardIssuerValid(digits: string): boolean {
   const n = digits.length;
-  const p2 = Number(digits.slice(0, 2));
-  const p4 = Number(digits.slice(0, 4));
+  const p2 = valueOfDigits(digits, 0, 2);
+  const p4 = valueOfDigits(digits, 0, 4);
   if (digits[0] === '4') return n === 13 || n === 16 || n === 19; // Visa
   if (p2 >= 51 && p2 <= 55) return n === 16; // Mastercard
   if (p4 >= 2221 && p4 <= 2720) return n === 16; // Mastercard 2-series
@@ -91,15 +117,26 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = Object.freeze({
   VA: 22, VG: 24, XK: 20, YE: 30,
 });
 
+/** The IBAN length of the country whose code is `first` `second` (char codes, either case); 0 if none. */
+export function ibanLengthOf(first: number, second: number): number {
+  const a = (first | 0x20) - 97;
+  const b = (second | 0x20) - 97;
+  return a >= 0 && a < 26 && b >= 0 && b < 26 ? IBAN_LENGTH_BY_CODE[a * 26 + b]! : 0;
+}
+
+const IBAN_LENGTH_BY_CODE = new Uint8Array(26 * 26);
+for (const [code, length] of Object.entries(IBAN_LENGTHS)) IBAN_LENGTH_BY_CODE[(code.charCodeAt(0) - 65) * 26 + code.charCodeAt(1) - 65] = length;
+
 /** ISO 7064 mod 97-10 over an IBAN (ISO 13616-1 §7): letters become 10..35, the result must be 1. */
 export function ibanValid(iban: string): boolean {
-  const expected = IBAN_LENGTHS[iban.slice(0, 2)];
-  if (expected === undefined || iban.length !== expected) return false;
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  const n = iban.length;
+  if (ibanLengthOf(iban.charCodeAt(0), iban.charCodeAt(1)) !== n) return false;
   let remainder = 0;
-  for (let i = 0; i < rearranged.length; i++) {
-    const c = rearranged.charCodeAt(i);
-    if (c >= 48 && c <= 57) remainder = (remainder * 10 + (c - 48)) % 97;
+  // The first four characters move to the end (the rearrangement), read in place without a copy;
+  // lower-case letters (the country code included) fail.
+  for (let k = 4; k < n + 4; k++) {
+    const c = iban.charCodeAt(k < n ? k : k - n);
+    if (isDigit(c)) remainder = (remainder * 10 + (c - 48)) % 97;
     else if (c >= 65 && c <= 90) remainder = (remainder * 100 + (c - 55)) % 97;
     else return false;
   }
@@ -198,9 +235,9 @@ const SSN_PUBLISHED: ReadonlySet<string> = new Set(['078051120', '219099999', '1
  */
 export function ssnValid(digits: string): boolean {
   if (digits.length !== 9) return false;
-  const area = Number(digits.slice(0, 3));
+  const area = valueOfDigits(digits, 0, 3);
   if (area === 0 || area === 666 || area >= 900) return false;
-  if (digits.slice(3, 5) === '00' || digits.slice(5) === '0000') return false;
+  if (valueOfDigits(digits, 3, 5) === 0 || valueOfDigits(digits, 5, 9) === 0) return false;
   return !SSN_PUBLISHED.has(digits) && !allSameDigit(digits);
 }
 
@@ -315,8 +352,16 @@ export function shannonEntropy(value: string): number {
 
 /** A calendar date that exists, with a year a living person could be born in. */
 export function plausibleBirthDate(year: number, month: number, day: number, currentYear: number): boolean {
-  if (year < 1900 || year > currentYear || month < 1 || month > 12 || day < 1) return false;
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (year < 1900 || year > currentYear || !(month >= 1 && month <= 12) || day < 1) return false;
+  return day <= daysInMonth(year, month);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Gregorian calendar, by arithmetic: a `Date` per candidate would be garbage on every request. */
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
 /** JWT header: base64url JSON naming an `alg` (RFC 7519 §5, RFC 7515 §4.1.1). */

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   aadhaarValid,
+  alphanumericsOf,
   base58CheckValid,
   bech32Valid,
   creditCardValid,
   deTaxIdValid,
+  digitsOf,
   esNifValid,
   ethereumAddressValid,
   ibanValid,
   nhsValid,
+  plausibleBirthDate,
   sinValid,
   ssnValid,
   tfnValid,
@@ -45,5 +48,47 @@ describe('checksum validators', () => {
   it('accepts an Ethereum address written in one case, which carries no checksum', () => {
     expect(ethereumAddressValid('0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed')).toBe(true);
     expect(ethereumAddressValid('0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED')).toBe(true);
+  });
+});
+
+// Calendar arithmetic replaced a `Date` per candidate; these are the cases it can get wrong.
+describe('plausible birth dates', () => {
+  it.each([
+    [2000, 2, 29, true], // divisible by 400: leap
+    [1900, 2, 29, false], // divisible by 100 only: not leap
+    [1996, 2, 29, true],
+    [1997, 2, 29, false],
+    [1985, 4, 30, true],
+    [1985, 4, 31, false],
+    [1985, 12, 31, true],
+    [1985, 13, 1, false],
+    [1985, 0, 1, false],
+    [1985, Number.NaN, 1, false], // an unknown month name
+    [1899, 1, 1, false],
+    [2027, 1, 1, false], // after the current year
+  ])('%i-%i-%i → %s', (year, month, day, plausible) => {
+    expect(plausibleBirthDate(year, month, day, 2026)).toBe(plausible);
+  });
+});
+
+// Candidates' significant characters are read through a reused buffer; the result must never carry
+// characters of an earlier, longer candidate, nor lose any of a candidate longer than the buffer.
+describe('significant characters of a candidate', () => {
+  it('keeps digits, and returns a digits-only candidate as is', () => {
+    expect(digitsOf('4111 1111-1111 1111')).toBe('4111111111111111');
+    expect(digitsOf('536-90-4399')).toBe('536904399');
+    expect(digitsOf('12345')).toBe('12345');
+    expect(digitsOf('no digits')).toBe('');
+  });
+
+  it('upper-cases letters and drops everything else', () => {
+    expect(alphanumericsOf('gb82 west 1234-5698 7654 32')).toBe('GB82WEST12345698765432');
+    expect(alphanumericsOf('AB123456C')).toBe('AB123456C');
+  });
+
+  it('handles candidates longer than the buffer', () => {
+    const long = '1 2 '.repeat(40);
+    expect(digitsOf(long)).toBe('12'.repeat(40));
+    expect(alphanumericsOf(`${'a-'.repeat(40)}`)).toBe('A'.repeat(40));
   });
 });

@@ -12,7 +12,7 @@ import {
   esNifValid,
   ethereumAddressValid,
   ibanValid,
-  IBAN_LENGTHS,
+  ibanLengthOf,
   ipv6Valid,
   jwtHeaderValid,
   ninoValid,
@@ -45,22 +45,35 @@ function isDomainChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45;
 }
 
-const TLD = /^[A-Za-z]{2,24}$/;
+const TLD_MIN = 2;
+const TLD_MAX = 24;
 const lowerCase = (v: string): string => v.toLowerCase();
 const macCanonical = (v: string): string => alphanumericsOf(v).toLowerCase();
 
-function emailAt(text: string, at: number): [number, number] | undefined {
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** Where the local part before the `@` at `at` begins; `at` when it is empty. */
+function localPartStart(text: string, at: number): number {
   let start = at;
   while (start > 0 && at - start < LOCAL_MAX && isLocalChar(text.charCodeAt(start - 1))) start--;
-  while (start < at && text[start] === '.') start++;
-  if (start === at) return undefined;
+  while (start < at && text.charCodeAt(start) === 46) start++; // leading dots
+  return start;
+}
+
+/** Where the domain after the `@` at `at` ends, if it is one with a top-level domain; 0 if not.
+ * Offsets only, no slices or span tuples: this runs for every `@` of every request. */
+function domainEnd(text: string, at: number): number {
   let end = at + 1;
   while (end < text.length && end - at <= DOMAIN_MAX && isDomainChar(text.charCodeAt(end))) end++;
-  while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
+  while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--; // trailing dots and dashes
   let lastDot = end - 1;
-  while (lastDot > at && text[lastDot] !== '.') lastDot--; // bounded by DOMAIN_MAX, unlike lastIndexOf
-  if (lastDot <= at + 1 || !TLD.test(text.slice(lastDot + 1, end))) return undefined;
-  return [start, end];
+  while (lastDot > at && text.charCodeAt(lastDot) !== 46) lastDot--; // bounded by DOMAIN_MAX, unlike lastIndexOf
+  const tld = end - lastDot - 1;
+  if (lastDot <= at + 1 || tld < TLD_MIN || tld > TLD_MAX) return 0;
+  for (let i = lastDot + 1; i < end; i++) if (!isAsciiLetter(text.charCodeAt(i))) return 0;
+  return end;
 }
 
 const emailRecognizer: Recognizer = {
@@ -69,10 +82,11 @@ const emailRecognizer: Recognizer = {
   find(ctx: ScanContext, out: Candidate[]) {
     const { text } = ctx;
     for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
-      const span = emailAt(text, at);
-      if (!span) continue;
-      out.push({ type: 'EMAIL_ADDRESS', start: span[0], end: span[1], specificity: 65, value: text.slice(span[0], span[1]), canonical: lowerCase });
-      at = span[1] - 1;
+      const start = localPartStart(text, at);
+      const end = start < at ? domainEnd(text, at) : 0;
+      if (end === 0) continue;
+      out.push({ type: 'EMAIL_ADDRESS', start, end, specificity: 65, value: text.slice(start, end), canonical: lowerCase });
+      at = end - 1;
     }
   },
 };
@@ -154,10 +168,39 @@ function phoneCanonical(value: string): string {
   return digits;
 }
 
+// Optional country code, optional bracketed area code, then digits with single separators.
+const PHONE = /(?<![\w+./-])(?:(?:\+|00)\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d[\d .-]{4,20}\d(?![\w-]|\.\d)/y;
+/** Every position a phone number can start at: where `PHONE` could match, and more. */
+const PHONE_START = /(?<![\w+./-])[+(\d]/g;
+const PHONE_MIN_DIGITS = 7;
+
+/**
+ * Phone numbers: `PHONE` is tried, sticky, from each possible start. This finds exactly what a
+ * global `exec` loop would, in the same time, but without a match object per number-like run: a
+ * PII-dense request has dozens (cards, IDs, IP addresses), most rejected by `phoneValid`.
+ */
+const phoneRecognizer: Recognizer = {
+  type: 'PHONE_NUMBER',
+  applies: (ctx) => ctx.maxDigitRun() >= PHONE_MIN_DIGITS,
+  find(ctx: ScanContext, out: Candidate[]) {
+    const { text } = ctx;
+    PHONE_START.lastIndex = 0;
+    while (PHONE_START.test(text)) {
+      const start = PHONE_START.lastIndex - 1;
+      PHONE.lastIndex = start;
+      if (!PHONE.test(text)) continue;
+      const end = PHONE.lastIndex;
+      PHONE_START.lastIndex = end;
+      const value = text.slice(start, end);
+      if (phoneValid(value)) out.push({ type: 'PHONE_NUMBER', start, end, specificity: 40, value, canonical: phoneCanonical });
+    }
+  },
+};
+
 function ibanCandidate(value: string): number {
   // The regex may run past the IBAN into following words: keep exactly the country's length.
-  const expected = IBAN_LENGTHS[value.slice(0, 2).toUpperCase()];
-  if (expected === undefined) return 0;
+  const expected = ibanLengthOf(value.charCodeAt(0), value.charCodeAt(1));
+  if (expected === 0) return 0;
   let count = 0;
   for (let i = 0; i < value.length; i++) {
     if (isAsciiAlphanumeric(value.charCodeAt(i))) count++;
@@ -166,12 +209,12 @@ function ibanCandidate(value: string): number {
   return 0;
 }
 
-const VERSION_CONTEXT = /\b(?:version|ver\.?|release|build|firmware|v)\s*$/;
+const VERSION_CONTEXT = /\b(?:version|ver\.?|release|build|firmware|v)\s*$/i;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
-function monthNumber(name: string | undefined): number {
-  return name ? MONTHS.indexOf(name.slice(0, 3).toLowerCase()) + 1 : 0;
+function monthNumber(name: string): number {
+  return MONTHS.indexOf(name.slice(0, 3).toLowerCase()) + 1;
 }
 
 function fullYear(year: string): number {
@@ -179,32 +222,47 @@ function fullYear(year: string): number {
   return year.length === 2 ? (y > 30 ? 1900 + y : 2000 + y) : y;
 }
 
-function birthDateValid(_v: string, m: RegExpExecArray, ctx: ScanContext): boolean {
-  const g = m.groups ?? {};
-  const year = ctx.currentYear;
-  if (g.iy) return plausibleBirthDate(Number(g.iy), Number(g.im), Number(g.id), year);
-  if (g.na) {
-    const a = Number(g.na);
-    const b = Number(g.nb);
-    const y = fullYear(g.ny!);
-    return plausibleBirthDate(y, b, a, year) || plausibleBirthDate(y, a, b, year); // day-first or month-first
-  }
-  if (g.td) return plausibleBirthDate(Number(g.ty), monthNumber(g.tm), Number(g.td), year);
-  return plausibleBirthDate(Number(g.uy), monthNumber(g.um), Number(g.ud), year);
-}
-
 const MONTH_NAME = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-// Shared by the four date recognizers, so the prefilter runs once per text (see `ScanContext.memo`);
+// Shared by the four date recognizers, so the prefilter runs once per text (see `ScanContext.recall`);
 // plain searches in the lower-cased text beat one case-insensitive alternation.
 const BIRTH_WORDS: readonly string[] = ['born', 'birth', 'dob', 'd.o.b', 'geboren', 'nacimiento', 'né'];
 
+/** One date shape: its regex (three numbered groups) and how the groups make a plausible birth date. */
+interface DateShape {
+  readonly regex: RegExp;
+  readonly plausible: (m: RegExpExecArray, currentYear: number) => boolean;
+}
+
 // One regex per date shape: a top-level alternation defeats V8's first-character quick check.
-const DATE_OF_BIRTH_SHAPES: readonly RegExp[] = [
-  String.raw`(?<!\d)(?<iy>(?:19|20)\d{2})-(?<im>\d{1,2})-(?<id>\d{1,2})(?!\d)`,
-  String.raw`(?<![\d./-])(?<na>\d{1,2})[./-](?<nb>\d{1,2})[./-](?<ny>\d{4}|\d{2})(?![\d./-]?\d)`,
-  String.raw`\b(?<td>\d{1,2})(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?(?<tm>${MONTH_NAME})\.?,?\s{1,3}(?<ty>(?:19|20)\d{2})\b`,
-  String.raw`\b(?<um>${MONTH_NAME})\.?\s{1,3}(?<ud>\d{1,2})(?:st|nd|rd|th)?,?\s{1,3}(?<uy>(?:19|20)\d{2})\b`,
-].map((source) => new RegExp(source, 'gi'));
+// Numbered groups, not named ones: V8 builds a dictionary object for a match's `groups`, several
+// hundred bytes per candidate.
+const DATE_OF_BIRTH_SHAPES: readonly DateShape[] = [
+  {
+    // 1985-04-23
+    regex: /(?<!\d)((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})(?!\d)/g,
+    plausible: (m, year) => plausibleBirthDate(Number(m[1]), Number(m[2]), Number(m[3]), year),
+  },
+  {
+    // 23/04/1985, 04.23.85: day-first or month-first
+    regex: /(?<![\d./-])(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?![\d./-]?\d)/g,
+    plausible: (m, year) => {
+      const a = Number(m[1]);
+      const b = Number(m[2]);
+      const y = fullYear(m[3]!);
+      return plausibleBirthDate(y, b, a, year) || plausibleBirthDate(y, a, b, year);
+    },
+  },
+  {
+    // 23rd of April, 1985
+    regex: new RegExp(String.raw`\b(\d{1,2})(?:st|nd|rd|th)?\s{1,3}(?:of\s{1,3})?(${MONTH_NAME})\.?,?\s{1,3}((?:19|20)\d{2})\b`, 'gi'),
+    plausible: (m, year) => plausibleBirthDate(Number(m[3]), monthNumber(m[2]!), Number(m[1]), year),
+  },
+  {
+    // April 23rd, 1985
+    regex: new RegExp(String.raw`\b(${MONTH_NAME})\.?\s{1,3}(\d{1,2})(?:st|nd|rd|th)?,?\s{1,3}((?:19|20)\d{2})\b`, 'gi'),
+    plausible: (m, year) => plausibleBirthDate(Number(m[3]), monthNumber(m[1]!), Number(m[2]), year),
+  },
+];
 
 // ---------------------------------------------------------------------------------------------
 // IPv6: found around each `:x:` and grown to the whole address, instead of a regex that would
@@ -227,10 +285,13 @@ const ipv6Recognizer: Recognizer = {
   find(ctx: ScanContext, out: Candidate[]) {
     const { text } = ctx;
     IPV6_ANCHOR.lastIndex = 0;
-    for (let m = IPV6_ANCHOR.exec(text); m !== null; m = IPV6_ANCHOR.exec(text)) {
-      let start = m.index;
-      while (start > 0 && m.index - start < IPV6_MAX && isIpv6Char(text.charCodeAt(start - 1))) start--;
-      let end = m.index + m[0].length;
+    while (IPV6_ANCHOR.test(text)) {
+      // `test` leaves no match object behind; the anchor begins at the colon before its hex digits.
+      let anchor = IPV6_ANCHOR.lastIndex - 2;
+      while (text.charCodeAt(anchor) !== 58) anchor--;
+      let start = anchor;
+      while (start > 0 && anchor - start < IPV6_MAX && isIpv6Char(text.charCodeAt(start - 1))) start--;
+      let end = IPV6_ANCHOR.lastIndex;
       while (end < text.length && end - start < IPV6_MAX && isIpv6Char(text.charCodeAt(end))) end++;
       if (text[end] === '%') {
         end++; // zone id, RFC 6874
@@ -239,10 +300,11 @@ const ipv6Recognizer: Recognizer = {
       while (text[end - 1] === '.') end--;
       const before = text.charCodeAt(start - 1);
       const after = text.charCodeAt(end);
-      IPV6_ANCHOR.lastIndex = Math.max(end, m.index + 1);
+      IPV6_ANCHOR.lastIndex = Math.max(end, anchor + 1);
       if (isWordChar(before) || isWordChar(after) || after === 58) continue;
       const value = text.slice(start, end);
-      const address = value.split('%')[0]!;
+      const zone = value.indexOf('%');
+      const address = zone < 0 ? value : value.slice(0, zone);
       if (ipv6Valid(address)) out.push({ type: 'IP_ADDRESS', start, end, specificity: 60, value: address, canonical: lowerCase });
     }
   },
@@ -478,7 +540,7 @@ const SPECS: readonly PatternSpec[] = [
     specificity: 60,
     regex: /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d|\w)/g,
     minDigitRun: 4,
-    validate: (_v, _m, ctx, start) => !VERSION_CONTEXT.test(ctx.lower().slice(Math.max(0, start - 16), start)),
+    validate: (_v, _m, ctx, start) => !VERSION_CONTEXT.test(ctx.text.slice(Math.max(0, start - 16), start)),
   },
   {
     type: 'MAC_ADDRESS',
@@ -496,23 +558,14 @@ const SPECS: readonly PatternSpec[] = [
     validate: (v) => DIGIT.test(v),
     canonical: macCanonical,
   },
-  {
-    type: 'PHONE_NUMBER',
-    specificity: 40,
-    // Optional country code, optional bracketed area code, then digits with single separators.
-    regex: /(?<![\w+./-])(?:(?:\+|00)\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d[\d .-]{4,20}\d(?![\w-]|\.\d)/g,
-    minDigitRun: 7,
-    validate: phoneValid,
-    canonical: phoneCanonical,
-  },
   ...DATE_OF_BIRTH_SHAPES.map(
-    (regex): PatternSpec => ({
+    ({ regex, plausible }): PatternSpec => ({
       type: 'DATE_OF_BIRTH',
       specificity: 45,
       regex,
       minDigitRun: 2,
       lowerLiterals: BIRTH_WORDS,
-      validate: birthDateValid,
+      validate: (_v, m, ctx) => plausible(m, ctx.currentYear),
       context: /\b(?:born|birth|dob|d\.o\.b|birthday|birthdate|geboren|nacimiento|née?)\b/,
     }),
   ),
@@ -596,4 +649,4 @@ const SPECS: readonly PatternSpec[] = [
 ];
 
 /** The built-in recognizers, compiled once at module load and shared by every engine. */
-export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([emailRecognizer, ipv6Recognizer, ...SPECS.map(patternRecognizer)]);
+export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([emailRecognizer, ipv6Recognizer, phoneRecognizer, ...SPECS.map(patternRecognizer)]);

@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../errors/index.ts';
 import { BUILTIN_RECOGNIZERS, PERSON_HEURISTIC_SPECS } from './builtins.ts';
 import { normalizeText, originalEnd, originalStart } from './normalize.ts';
-import { patternRecognizer, type Recognizer } from './recognizer.ts';
+import { escapeRegex, patternRecognizer, type Recognizer } from './recognizer.ts';
 import { checkMaskingRules, DEFAULT_MASKING_RULES, entityTypesOf, resolveScope, rulesTokenize, type TypeDecision } from './rules.ts';
-import { createScanContext, type Candidate } from './scan-context.ts';
+import { ReusableScanContext, type Candidate } from './scan-context.ts';
 import { TokenKeyError, Tokenizer } from './tokenize.ts';
 import {
   actionRank,
@@ -60,10 +60,6 @@ const PERSON_SPECIFICITY = 20;
 const CUSTOM_SPECIFICITY = 85;
 const DENY_LIST_SPECIFICITY = 88;
 
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-}
-
 // Whole-word boundaries that also work outside ASCII (JS `\b` is ASCII-only).
 function termsRegex(terms: readonly string[], caseSensitive: boolean): RegExp {
   const alternatives = [...new Set(terms.map((t) => t.normalize('NFKC').trim()))]
@@ -109,6 +105,28 @@ interface Budget {
   readonly deadline: number;
 }
 
+function byPosition(a: Candidate, b: Candidate): number {
+  return a.start - b.start || b.end - a.end;
+}
+
+/** Up to this many candidates are sorted in place; `Array.prototype.sort` copies into a scratch array. */
+const IN_PLACE_SORT_MAX = 256;
+
+/** Text order, longer first at the same start. Each recognizer's candidates come in text order
+ * already, so insertion sort moves few elements and allocates nothing. */
+function sortByPosition(candidates: Candidate[]): void {
+  if (candidates.length > IN_PLACE_SORT_MAX) {
+    candidates.sort(byPosition);
+    return;
+  }
+  for (let i = 1; i < candidates.length; i++) {
+    const c = candidates[i]!;
+    let j = i - 1;
+    for (; j >= 0 && byPosition(candidates[j]!, c) > 0; j--) candidates[j + 1] = candidates[j]!;
+    candidates[j + 1] = c;
+  }
+}
+
 /**
  * Overlapping candidates form one finding over their union: the most specific candidate (then the
  * longer, then the one with the stricter action) names the type; the strictest action of the whole
@@ -120,7 +138,7 @@ function forEachResolved(
   decide: (type: string) => TypeDecision,
   visit: (winner: Candidate, start: number, end: number, decision: TypeDecision) => void,
 ): void {
-  candidates.sort((a, b) => a.start - b.start || b.end - a.end);
+  sortByPosition(candidates);
   let i = 0;
   while (i < candidates.length) {
     let winner = candidates[i]!;
@@ -204,34 +222,53 @@ export function createMaskingEngine(rules: MaskingRules = DEFAULT_MASKING_RULES,
     }
   }
 
+  const context = new ReusableScanContext(currentYear);
+
+  /** Every recognizer's candidates in the normalised text, within the request's time budget. */
+  function findCandidates(text: string, budget: Budget): Candidate[] {
+    const ctx = context.reset(text);
+    const candidates: Candidate[] = [];
+    try {
+      for (const recognizer of recognizers) {
+        if (!recognizer.applies(ctx)) continue;
+        recognizer.find(ctx, candidates);
+        if (now() > budget.deadline) throw new MaskingLimitError('time_budget_exceeded', timeBudgetMs);
+      }
+    } finally {
+      context.release();
+    }
+    return candidates;
+  }
+
   function scanOne(text: string, decide: (type: string) => TypeDecision, budget: Budget): ScanResult {
     budget.charsLeft -= text.length;
     if (budget.charsLeft < 0) throw new MaskingLimitError('input_too_large', maxInputChars);
     const norm = normalizeText(text);
-    const ctx = createScanContext(norm.text, currentYear);
-    const candidates: Candidate[] = [];
-    for (const recognizer of recognizers) {
-      if (!recognizer.applies(ctx)) continue;
-      recognizer.find(ctx, candidates);
-      if (now() > budget.deadline) throw new MaskingLimitError('time_budget_exceeded', timeBudgetMs);
-    }
+    const candidates = findCandidates(norm.text, budget);
     if (candidates.length === 0) return { masked: text, findings: [], outcome: 'pass', decision: undefined, tokenKeyVersion: undefined };
-    const findings: Finding[] = [];
-    // Joined once at the end: appending to a string would allocate a new one per finding.
-    const pieces: string[] = [];
+    // Both arrays are sized for the most a scan can need (a finding per candidate) and trimmed at
+    // the end: growing them by `push` would copy their storage several times per request. The
+    // pieces are joined once: appending to a string would allocate a new one per finding.
+    const findings: Finding[] = new Array(candidates.length);
+    const pieces: string[] = new Array(2 * candidates.length + 1);
+    let found = 0;
+    let pieceCount = 0;
     let cursor = 0;
     let tokenized = false;
     forEachResolved(candidates, decide, (winner, normStart, normEnd, decision) => {
       const start = originalStart(norm, normStart);
       const end = originalEnd(norm, normStart, normEnd);
-      findings.push({ type: winner.type, start, end, action: decision.action, ruleId: decision.ruleId });
+      findings[found++] = { type: winner.type, start, end, action: decision.action, ruleId: decision.ruleId };
       const replaced = replacement(winner, decision);
       if (replaced === undefined) return;
       tokenized ||= decision.action === 'tokenize';
-      pieces.push(text.slice(cursor, start), replaced);
+      pieces[pieceCount++] = text.slice(cursor, start);
+      pieces[pieceCount++] = replaced;
       cursor = end;
     });
-    pieces.push(text.slice(cursor));
+    pieces[pieceCount++] = text.slice(cursor);
+    findings.length = found;
+    pieces.length = pieceCount;
     const { outcome, decision } = outcomeOf(findings);
     return { masked: pieces.join(''), findings, outcome, decision, tokenKeyVersion: tokenized ? tokenizer!.currentVersion : undefined };
   }

@@ -16,7 +16,7 @@ export interface PatternSpec {
   readonly regex: RegExp;
   /** Prefilter: the text must contain one of these, case-sensitively. */
   readonly literals?: readonly string[];
-  /** Prefilter: the lower-cased text must contain one of these. */
+  /** Prefilter: the text must contain one of these (written in lower case), in any case. */
   readonly lowerLiterals?: readonly string[];
   /** Prefilter: the text must hold a digit run at least this long (see `ScanContext.maxDigitRun`). */
   readonly minDigitRun?: number;
@@ -27,7 +27,8 @@ export interface PatternSpec {
   readonly valueGroup?: number;
   /** Validator on the candidate value (checksums, ranges). */
   readonly validate?: (value: string, match: RegExpExecArray, ctx: ScanContext, start: number) => boolean;
-  /** Words (a regex over lower-cased text) that must occur near the value, when `needsContext` says so. */
+  /** Words that must occur near the value, when `needsContext` says so: a regex written in lower
+   * case, matched case-insensitively. */
   readonly context?: RegExp;
   /** Whether this candidate needs `context`; absent with `context` set: always. */
   readonly needsContext?: (value: string, match: RegExpExecArray) => boolean;
@@ -39,12 +40,23 @@ export interface PatternSpec {
 const CONTEXT_BEFORE = 64;
 const CONTEXT_AFTER = 32;
 
-/** Whether `context` occurs in the lower-cased text around `[start, end)`. */
-export function hasContext(ctx: ScanContext, start: number, end: number, context: RegExp): boolean {
-  const lower = ctx.lower();
-  const before = lower.slice(Math.max(0, start - CONTEXT_BEFORE), start);
-  const after = lower.slice(end, end + CONTEXT_AFTER);
+/** Whether `context` (case-insensitive) occurs in the text around `[start, end)`. */
+function hasContext(ctx: ScanContext, start: number, end: number, context: RegExp): boolean {
+  const before = ctx.text.slice(Math.max(0, start - CONTEXT_BEFORE), start);
+  const after = ctx.text.slice(end, end + CONTEXT_AFTER);
   return context.test(before) || context.test(after);
+}
+
+/** The same regex, case-insensitive. Searching the text this way, rather than a lower-cased copy
+ * of it, saves a copy of every request (2 KB of a 2 KB scan's 43 KB) and is faster (measured:
+ * 1.8 against 4.3 µs for the birth-date words over 2 KB of prose). */
+function caseInsensitive(regex: RegExp): RegExp {
+  return regex.ignoreCase ? regex : new RegExp(regex.source, `${regex.flags}i`);
+}
+
+/** Special characters of regex source escaped, so `text` matches itself. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
 /** A literal and its rarest character: when that character is absent the literal is too. */
@@ -70,36 +82,45 @@ function gated(literals: readonly string[]): GatedLiteral[] {
   });
 }
 
-function includesAny(ctx: ScanContext, text: string, literals: readonly GatedLiteral[], caseFolded: boolean): boolean {
-  for (const { literal, gate, gateUpper } of literals) {
-    const present = gate >= 128 || ctx.hasChar(gate) || (caseFolded && gateUpper !== gate && ctx.hasChar(gateUpper));
-    if (present && text.includes(literal)) return true;
-  }
+function gateOpen(ctx: ScanContext, { gate, gateUpper }: GatedLiteral, caseFolded: boolean): boolean {
+  return gate >= 128 || ctx.hasChar(gate) || (caseFolded && gateUpper !== gate && ctx.hasChar(gateUpper));
+}
+
+function includesAny(ctx: ScanContext, literals: readonly GatedLiteral[]): boolean {
+  for (const literal of literals) if (gateOpen(ctx, literal, false) && ctx.text.includes(literal.literal)) return true;
+  return false;
+}
+
+/** Whether the text holds one of `literals` in any case: one search, and none when no literal's
+ * rarest character occurs in either case. */
+function includesAnyFolded(ctx: ScanContext, literals: readonly GatedLiteral[], anyOf: RegExp): boolean {
+  for (const literal of literals) if (gateOpen(ctx, literal, true)) return anyOf.test(ctx.text);
   return false;
 }
 
 function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
   const literals = spec.literals && gated(spec.literals);
   const lowerLiterals = spec.lowerLiterals && gated(spec.lowerLiterals);
+  const anyLowerLiteral = spec.lowerLiterals && new RegExp(spec.lowerLiterals.map(escapeRegex).join('|'), 'i');
   // Keyed by the spec's own array, so recognizers sharing one list compute it once per text.
   const memoKey = spec.lowerLiterals;
   const shape = spec.shape;
   return (ctx) => {
-    if (literals && !includesAny(ctx, ctx.text, literals, false)) return false;
-    if (lowerLiterals && memoKey) {
-      let found = ctx.memo.get(memoKey);
+    if (literals && !includesAny(ctx, literals)) return false;
+    if (lowerLiterals && anyLowerLiteral && memoKey) {
+      let found = ctx.recall(memoKey);
       if (found === undefined) {
-        found = includesAny(ctx, ctx.lower(), lowerLiterals, true);
-        ctx.memo.set(memoKey, found);
+        found = includesAnyFolded(ctx, lowerLiterals, anyLowerLiteral);
+        ctx.remember(memoKey, found);
       }
       if (!found) return false;
     }
     if (spec.minDigitRun !== undefined && ctx.maxDigitRun() < spec.minDigitRun) return false;
     if (shape) {
-      let found = ctx.memo.get(shape);
+      let found = ctx.recall(shape);
       if (found === undefined) {
         found = shape.test(ctx.text);
-        ctx.memo.set(shape, found);
+        ctx.remember(shape, found);
       }
       if (!found) return false;
     }
@@ -112,6 +133,7 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
   if (!spec.regex.global) throw new Error(`recognizer ${spec.type}: regex needs the g flag`);
   if (spec.valueGroup !== undefined && !spec.regex.hasIndices) throw new Error(`recognizer ${spec.type}: valueGroup needs the d flag`);
   const applies = prefilter(spec);
+  const context = spec.context && caseInsensitive(spec.context);
   return {
     type: spec.type,
     applies,
@@ -133,11 +155,11 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
         let end = start + value.length;
         if (spec.trim) {
           end = start + spec.trim(value);
-          value = value.slice(0, end - start);
+          if (end - start < value.length) value = value.slice(0, end - start);
         }
         if (end <= start) continue;
         if (spec.validate && !spec.validate(value, match, ctx, start)) continue;
-        if (spec.context && (spec.needsContext?.(value, match) ?? true) && !hasContext(ctx, start, end, spec.context)) continue;
+        if (context && (spec.needsContext?.(value, match) ?? true) && !hasContext(ctx, start, end, context)) continue;
         out.push({ type: spec.type, start, end, specificity: spec.specificity, value, canonical: spec.canonical });
       }
     },

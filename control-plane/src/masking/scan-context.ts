@@ -1,11 +1,10 @@
 /**
- * What every recognizer may read about the (normalised) text: the text, a lazily lower-cased copy,
- * and the longest digit run, computed on first use and shared, so numeric recognizers skip text
- * that cannot hold their entity without running their own regex.
+ * What every recognizer may read about the (normalised) text: the text and the longest digit run,
+ * computed on first use and shared, so numeric recognizers skip text that cannot hold their entity
+ * without running their own regex.
  */
 export interface ScanContext {
   readonly text: string;
-  lower(): string;
   /** Most digits in one run, where a run continues over up to three separators (` -./()+`). */
   maxDigitRun(): number;
   /** The current UTC year, for date-of-birth plausibility. */
@@ -13,8 +12,10 @@ export interface ScanContext {
   /** Whether ASCII character `code` occurs in the text (memoised): literal prefilters look for
    * their rarest character first, which rules most literals out with one cheap search. */
   hasChar(code: number): boolean;
-  /** Prefilter results by prefilter identity, so recognizers sharing one run it once per text. */
-  readonly memo: Map<object, boolean>;
+  /** A prefilter result remembered for this text under the prefilter's identity (`undefined`: not
+   * yet), so recognizers sharing one run it once per text. */
+  recall(prefilter: object): boolean | undefined;
+  remember(prefilter: object, result: boolean): void;
 }
 
 /** A detection before overlap resolution and actions. Offsets index the normalised text. */
@@ -63,20 +64,64 @@ function longestDigitRun(text: string): number {
   return longest;
 }
 
-/** Builds the context; everything beyond the text itself is computed on first use. */
-export function createScanContext(text: string, currentYear: number): ScanContext {
-  let lowered: string | undefined;
-  let digitRun: number | undefined;
-  const seen = new Int8Array(128).fill(-1);
-  return {
-    text,
-    lower: () => (lowered ??= text.toLowerCase()),
-    maxDigitRun: () => (digitRun ??= longestDigitRun(text)),
-    currentYear,
-    hasChar: (code) => {
-      if (seen[code] === -1) seen[code] = text.includes(String.fromCharCode(code)) ? 1 : 0;
-      return seen[code] === 1;
-    },
-    memo: new Map(),
-  };
+/** Text numbers stay small integers even when doubled, so stored results are never heap numbers. */
+const TEXT_NUMBER_MASK = 0x1fffffff;
+
+/**
+ * The context an engine reuses for every text it scans, reset per text; everything beyond the
+ * text itself is computed on first use. A scan is synchronous, so one context per engine is enough,
+ * and a new one per text was about 1.5 KB of garbage per request (closures, character table, map).
+ */
+export class ReusableScanContext implements ScanContext {
+  text = '';
+  readonly currentYear: number;
+  /** Per prefilter: the text's number times two, plus one when the result was true. The keys are a
+   * few long-lived objects, so after the first texts nothing is allocated here. */
+  readonly #results = new Map<object, number>();
+  #textNumber = 0;
+  #digitRun = -1;
+  /** Per ASCII code: -1 not looked up yet, 0 absent, 1 present. */
+  readonly #seen = new Int8Array(128).fill(-1);
+
+  constructor(currentYear: number) {
+    this.currentYear = currentYear;
+  }
+
+  /** Starts over on `text`. */
+  reset(text: string): this {
+    this.text = text;
+    this.#digitRun = -1;
+    this.#seen.fill(-1);
+    this.#textNumber = (this.#textNumber + 1) & TEXT_NUMBER_MASK;
+    if (this.#textNumber === 0) {
+      // Wrapped around: results stored under an old text's number must never be taken for this one's.
+      this.#results.clear();
+      this.#textNumber = 1;
+    }
+    return this;
+  }
+
+  /** Lets go of the text, so no request text stays reachable from the engine between scans. */
+  release(): void {
+    this.text = '';
+  }
+
+  recall(prefilter: object): boolean | undefined {
+    const entry = this.#results.get(prefilter);
+    return entry !== undefined && entry >> 1 === this.#textNumber ? (entry & 1) === 1 : undefined;
+  }
+
+  remember(prefilter: object, result: boolean): void {
+    this.#results.set(prefilter, (this.#textNumber << 1) | (result ? 1 : 0));
+  }
+
+  maxDigitRun(): number {
+    if (this.#digitRun < 0) this.#digitRun = longestDigitRun(this.text);
+    return this.#digitRun;
+  }
+
+  hasChar(code: number): boolean {
+    if (this.#seen[code] === -1) this.#seen[code] = this.text.includes(String.fromCharCode(code)) ? 1 : 0;
+    return this.#seen[code] === 1;
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createScanContext } from '../../../control-plane/src/masking/scan-context.ts';
+import { ReusableScanContext } from '../../../control-plane/src/masking/scan-context.ts';
 
 // The longest digit run gates every numeric recognizer: an undercount would skip a real card or ID.
 describe('scan context: longest digit run', () => {
@@ -14,6 +14,32 @@ describe('scan context: longest digit run', () => {
     ['trailing separators 123--- x', 3],
     ['4'.repeat(300), 300],
   ])('%j → %i', (text, longest) => {
-    expect(createScanContext(text, 2026).maxDigitRun()).toBe(longest);
+    expect(new ReusableScanContext(2026).reset(text).maxDigitRun()).toBe(longest);
+  });
+});
+
+// The context is reused for every text an engine scans: a prefilter result remembered for one text
+// must never answer for the next, or a recognizer could be skipped on a text it was never run on.
+describe('scan context: remembered prefilter results', () => {
+  it('recalls a result for the same text only', () => {
+    const ctx = new ReusableScanContext(2026);
+    const prefilter = {};
+    ctx.reset('first');
+    expect(ctx.recall(prefilter)).toBeUndefined();
+    ctx.remember(prefilter, false);
+    expect(ctx.recall(prefilter)).toBe(false);
+    ctx.reset('second');
+    expect(ctx.recall(prefilter)).toBeUndefined();
+    ctx.remember(prefilter, true);
+    expect(ctx.recall(prefilter)).toBe(true);
+    expect(ctx.recall({})).toBeUndefined();
+  });
+
+  it('looks characters up again after a reset', () => {
+    const ctx = new ReusableScanContext(2026);
+    expect(ctx.reset('a@b').hasChar(64)).toBe(true);
+    expect(ctx.reset('ab').hasChar(64)).toBe(false);
+    expect(ctx.reset('123 456').maxDigitRun()).toBe(6);
+    expect(ctx.reset('12').maxDigitRun()).toBe(2);
   });
 });

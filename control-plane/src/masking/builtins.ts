@@ -170,8 +170,9 @@ function phoneCanonical(value: string): string {
 
 // Optional country code, optional bracketed area code, then digits with single separators.
 const PHONE = /(?<![\w+./-])(?:(?:\+|00)\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d[\d .-]{4,20}\d(?![\w-]|\.\d)/y;
-/** Every position a phone number can start at: where `PHONE` could match, and more. */
-const PHONE_START = /(?<![\w+./-])[+(\d]/g;
+/** Every position a phone number can start at, and more: its first character, followed by at
+ * least five more of the characters a phone number is made of. */
+const PHONE_START = /(?<![\w+./-])[+(\d](?=[\d .()+-]{5})/g;
 const PHONE_MIN_DIGITS = 7;
 
 /**

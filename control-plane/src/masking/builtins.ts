@@ -177,7 +177,7 @@ const PHONE_MIN_DIGITS = 7;
 
 /**
  * Phone numbers: `PHONE` is tried, sticky, from each possible start. This finds exactly what a
- * global `exec` loop would, in the same time, but without a match object per number-like run: a
+ * global `exec` loop would, in about the same time, without a match object per number-like run: a
  * PII-dense request has dozens (cards, IDs, IP addresses), most rejected by `phoneValid`.
  */
 const phoneRecognizer: Recognizer = {

@@ -100,18 +100,20 @@ function includesAnyFolded(ctx: ScanContext, literals: readonly GatedLiteral[], 
 
 function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
   const literals = spec.literals && gated(spec.literals);
-  const lowerLiterals = spec.lowerLiterals && gated(spec.lowerLiterals);
-  const anyLowerLiteral = spec.lowerLiterals && new RegExp(spec.lowerLiterals.map(escapeRegex).join('|'), 'i');
-  // Keyed by the spec's own array, so recognizers sharing one list compute it once per text.
-  const memoKey = spec.lowerLiterals;
+  const folded = spec.lowerLiterals && {
+    // Remembered under the spec's own array, so recognizers sharing one list search once per text.
+    key: spec.lowerLiterals,
+    literals: gated(spec.lowerLiterals),
+    anyOf: new RegExp(spec.lowerLiterals.map(escapeRegex).join('|'), 'i'),
+  };
   const shape = spec.shape;
   return (ctx) => {
     if (literals && !includesAny(ctx, literals)) return false;
-    if (lowerLiterals && anyLowerLiteral && memoKey) {
-      let found = ctx.recall(memoKey);
+    if (folded) {
+      let found = ctx.recall(folded.key);
       if (found === undefined) {
-        found = includesAnyFolded(ctx, lowerLiterals, anyLowerLiteral);
-        ctx.remember(memoKey, found);
+        found = includesAnyFolded(ctx, folded.literals, folded.anyOf);
+        ctx.remember(folded.key, found);
       }
       if (!found) return false;
     }

@@ -118,6 +118,18 @@ describe('evasions', () => {
     expect(typesIn('POSTGRES://app:Pa55word@db:5432/x')).toEqual(['DB_CONNECTION_STRING']);
   });
 
+  // Keywords and context words are matched case-insensitively in the text itself (no lower-cased
+  // copy is made), so shouting them must not hide the value.
+  it.each([
+    ['SOCIAL SECURITY number 536904399', 'US_SSN'],
+    ['BORN ON 12 March 1985', 'DATE_OF_BIRTH'],
+    ['TAX FILE number 123 456 782', 'AU_TFN'],
+    ['PASSWORD=Sup3r$ecretValue', 'GENERIC_SECRET'],
+    ['BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4', 'CRYPTO'],
+  ])('finds %j with its keyword in capitals', (text, type) => {
+    expect(typesIn(text)).toEqual([type]);
+  });
+
   it('finds a PEM block with line breaks, also inside the header and without an END line', () => {
     const body = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n';
     const split = `x -----BEGIN RSA PRIVATE\nKEY-----\n${body}-----END RSA PRIVATE KEY----- y`;

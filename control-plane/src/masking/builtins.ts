@@ -224,9 +224,9 @@ function fullYear(year: string): number {
 }
 
 const MONTH_NAME = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-// Shared by the four date recognizers, so the prefilter runs once per text (see `ScanContext.recall`);
-// plain searches in the lower-cased text beat one case-insensitive alternation.
-const BIRTH_WORDS: readonly string[] = ['born', 'birth', 'dob', 'd.o.b', 'geboren', 'nacimiento', 'né'];
+// Shared by the four date recognizers: a text without any of these words is searched for them
+// once, not once per date shape (see the required-context prefilter in recognizer.ts).
+const BIRTH_CONTEXT = /\b(?:born|birth|dob|d\.o\.b|birthday|birthdate|geboren|nacimiento|née?)\b/;
 
 /** One date shape: its regex (three numbered groups) and how the groups make a plausible birth date. */
 interface DateShape {
@@ -565,9 +565,8 @@ const SPECS: readonly PatternSpec[] = [
       specificity: 45,
       regex,
       minDigitRun: 2,
-      lowerLiterals: BIRTH_WORDS,
       validate: (_v, m, ctx) => plausible(m, ctx.currentYear),
-      context: /\b(?:born|birth|dob|d\.o\.b|birthday|birthdate|geboren|nacimiento|née?)\b/,
+      context: BIRTH_CONTEXT,
     }),
   ),
 

@@ -98,6 +98,16 @@ function includesAnyFolded(ctx: ScanContext, literals: readonly GatedLiteral[], 
   return false;
 }
 
+/** `regex.test(text)`, run once per text for all the recognizers that share `key`. */
+function testOnce(ctx: ScanContext, key: object, regex: RegExp): boolean {
+  let found = ctx.recall(key);
+  if (found === undefined) {
+    found = regex.test(ctx.text);
+    ctx.remember(key, found);
+  }
+  return found;
+}
+
 function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
   const literals = spec.literals && gated(spec.literals);
   const folded = spec.lowerLiterals && {
@@ -107,6 +117,9 @@ function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
     anyOf: new RegExp(spec.lowerLiterals.map(escapeRegex).join('|'), 'i'),
   };
   const shape = spec.shape;
+  // A value that always needs a context word nearby cannot be in a text without one anywhere.
+  // Remembered under the spec's own regex, so recognizers sharing one test the text once.
+  const requiredContext = spec.context && !spec.needsContext ? { key: spec.context, regex: caseInsensitive(spec.context) } : undefined;
   return (ctx) => {
     if (literals && !includesAny(ctx, literals)) return false;
     if (folded) {
@@ -118,14 +131,8 @@ function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
       if (!found) return false;
     }
     if (spec.minDigitRun !== undefined && ctx.maxDigitRun() < spec.minDigitRun) return false;
-    if (shape) {
-      let found = ctx.recall(shape);
-      if (found === undefined) {
-        found = shape.test(ctx.text);
-        ctx.remember(shape, found);
-      }
-      if (!found) return false;
-    }
+    if (shape && !testOnce(ctx, shape, shape)) return false;
+    if (requiredContext && !testOnce(ctx, requiredContext.key, requiredContext.regex)) return false;
     return true;
   };
 }

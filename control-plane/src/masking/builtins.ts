@@ -1,4 +1,4 @@
-import { patternRecognizer, type PatternSpec, type Recognizer } from './recognizer.ts';
+import { patternRecognizer, type PatternSpec, type Recognizer, type StartedPatternSpec } from './recognizer.ts';
 import type { Candidate, ScanContext } from './scan-context.ts';
 import {
   aadhaarValid,
@@ -168,36 +168,6 @@ function phoneCanonical(value: string): string {
   return digits;
 }
 
-// Optional country code, optional bracketed area code, then digits with single separators.
-const PHONE = /(?<![\w+./-])(?:(?:\+|00)\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d[\d .-]{4,20}\d(?![\w-]|\.\d)/y;
-/** Every position a phone number can start at, and more: its first character, followed by at
- * least five more of the characters a phone number is made of. */
-const PHONE_START = /(?<![\w+./-])[+(\d](?=[\d .()+-]{5})/g;
-const PHONE_MIN_DIGITS = 7;
-
-/**
- * Phone numbers: `PHONE` is tried, sticky, from each possible start. This finds exactly what a
- * global `exec` loop would, in about the same time, without a match object per number-like run: a
- * PII-dense request has dozens (cards, IDs, IP addresses), most rejected by `phoneValid`.
- */
-const phoneRecognizer: Recognizer = {
-  type: 'PHONE_NUMBER',
-  applies: (ctx) => ctx.maxDigitRun() >= PHONE_MIN_DIGITS,
-  find(ctx: ScanContext, out: Candidate[]) {
-    const { text } = ctx;
-    PHONE_START.lastIndex = 0;
-    while (PHONE_START.test(text)) {
-      const start = PHONE_START.lastIndex - 1;
-      PHONE.lastIndex = start;
-      if (!PHONE.test(text)) continue;
-      const end = PHONE.lastIndex;
-      PHONE_START.lastIndex = end;
-      const value = text.slice(start, end);
-      if (phoneValid(value)) out.push({ type: 'PHONE_NUMBER', start, end, specificity: 40, value, canonical: phoneCanonical });
-    }
-  },
-};
-
 function ibanCandidate(value: string): number {
   // The regex may run past the IBAN into following words: keep exactly the country's length.
   const expected = ibanLengthOf(value.charCodeAt(0), value.charCodeAt(1));
@@ -346,7 +316,8 @@ export const PERSON_HEURISTIC_SPECS: readonly PatternSpec[] = [
 // ---------------------------------------------------------------------------------------------
 // The catalogue.
 
-const SPECS: readonly PatternSpec[] = [
+/** The built-in regex recognizers' descriptions (exported for the test that checks each `starts`). */
+export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
   // ----- secrets (gitleaks' rule set is the reference for shapes) -----
   {
     type: 'PRIVATE_KEY',
@@ -552,6 +523,17 @@ const SPECS: readonly PatternSpec[] = [
     canonical: macCanonical,
   },
   {
+    type: 'PHONE_NUMBER',
+    specificity: 40,
+    // Optional country code, optional bracketed area code, then digits with single separators.
+    regex: /(?<![\w+./-])(?:(?:\+|00)\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d[\d .-]{4,20}\d(?![\w-]|\.\d)/g,
+    // Every phone number is at least six of the characters phone numbers are made of.
+    starts: /(?<![\w+./-])[+(\d](?=[\d .()+-]{5})/g,
+    minDigitRun: 7,
+    validate: phoneValid,
+    canonical: phoneCanonical,
+  } satisfies StartedPatternSpec,
+  {
     type: 'MAC_ADDRESS',
     specificity: 60,
     regex: /(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])/g,
@@ -649,4 +631,4 @@ const SPECS: readonly PatternSpec[] = [
 ];
 
 /** The built-in recognizers, compiled once at module load and shared by every engine. */
-export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([emailRecognizer, ipv6Recognizer, phoneRecognizer, ...SPECS.map(patternRecognizer)]);
+export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([emailRecognizer, ipv6Recognizer, ...BUILTIN_PATTERN_SPECS.map(patternRecognizer)]);

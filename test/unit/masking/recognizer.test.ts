@@ -1,0 +1,99 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ADVERSARIAL, CLEAN_2KB, DENSE_2KB } from '../../../bench/masking-inputs.ts';
+import { BUILTIN_PATTERN_SPECS } from '../../../control-plane/src/masking/builtins.ts';
+import { patternRecognizer, type StartedPatternSpec } from '../../../control-plane/src/masking/recognizer.ts';
+import { ReusableScanContext, type Candidate } from '../../../control-plane/src/masking/scan-context.ts';
+import { generateCorpus } from '../../fixtures/masking/generate-corpus.ts';
+
+// A recognizer with `starts` must find exactly what a global `exec` loop over its pattern finds: a
+// `starts` regex that misses a position where the pattern can begin would silently let that value
+// through unmasked. Each is compared, before validators and context words (which would hide most
+// differences in random text), with the same spec compiled without `starts`.
+const STARTED = BUILTIN_PATTERN_SPECS.filter((spec): spec is StartedPatternSpec => spec.starts !== undefined);
+
+function findAll(spec: StartedPatternSpec, text: string, viaStarts: boolean): Candidate[] {
+  const unchecked = { ...spec, validate: undefined, context: undefined };
+  const recognizer = patternRecognizer(viaStarts ? unchecked : { ...unchecked, starts: undefined });
+  const out: Candidate[] = [];
+  recognizer.find(new ReusableScanContext(2026).reset(text), out);
+  return out;
+}
+
+function expectSameMatches(text: string, specs: readonly StartedPatternSpec[] = STARTED): void {
+  for (const spec of specs) {
+    const label = `${spec.type} ${spec.starts.source}`;
+    expect(findAll(spec, text, true).map(({ start, end, value }) => [start, end, value]), label).toEqual(
+      findAll(spec, text, false).map(({ start, end, value }) => [start, end, value]),
+    );
+  }
+}
+
+describe('recognizers with starts', () => {
+  it('include the phone numbers', () => {
+    expect(STARTED.map((spec) => spec.type)).toContain('PHONE_NUMBER');
+  });
+
+  // The shortest and barest forms are where a `starts` that asks too much fails first.
+  it.each(['123456', '+1234567', '(1)234567', '00 12 345', '1.2.3.4', 'call 555-0132.', '4111 1111 1111 1111', '+44 20 7946 0958'])(
+    'find what an exec loop finds in %j',
+    (text) => {
+      expectSameMatches(text);
+      expectSameMatches(` ${text} `);
+    },
+  );
+
+  it('find what an exec loop finds in the labelled corpus and the benchmark inputs', () => {
+    for (const record of generateCorpus(20, 400)) expectSameMatches(record.text);
+    for (const text of [CLEAN_2KB, DENSE_2KB, ...Object.values(ADVERSARIAL).map((t) => t.slice(0, 4096))]) expectSameMatches(text);
+  });
+
+  // fast-check's `stringMatching` has no lookarounds, word boundaries or back-references: it gets the
+  // pattern without them, which yields strings of the pattern's shape (long digit runs with
+  // separators, one-digit octets, key prefixes…), and glued to random neighbours the real pattern
+  // matches some of them and not others. That is where a too-strict `starts` shows.
+  it.each(STARTED.map((spec) => [spec.type, spec] as const))('%s finds what an exec loop finds in text of its own shape', (_type, spec) => {
+    const neighbour = fc.constantFrom(' ', '-', '.', ':', '/', '+', '(', ')', '_', 'a', 'Z', '0', '7', '\n', '');
+    const text = fc.array(fc.oneof(fc.stringMatching(shapeOf(spec.regex)), neighbour), { maxLength: 6 }).map((parts) => parts.join(''));
+    fc.assert(fc.property(text, (sample) => expectSameMatches(sample, [spec])), { numRuns: 300 });
+  });
+});
+
+/** `regex` without lookarounds and `\b`, and with back-references as a separator class. */
+function shapeOf(regex: RegExp): RegExp {
+  const source = regex.source;
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const next = source[i + 1]!;
+      if (!inClass && next === 'b') out += '';
+      else if (!inClass && next >= '1' && next <= '9') out += '[ :.-]';
+      else out += c + next;
+      i++;
+    } else if (!inClass && c === '(' && /^\(\?(?:<[!=]|[!=])/.test(source.slice(i))) {
+      i = endOfGroup(source, i);
+    } else {
+      if (c === '[') inClass = true;
+      else if (c === ']') inClass = false;
+      out += c;
+    }
+  }
+  return new RegExp(out, regex.flags.replace(/[gyd]/g, ''));
+}
+
+/** The index of the `)` that closes the group opened at `open`. */
+function endOfGroup(source: string, open: number): number {
+  let depth = 0;
+  let inClass = false;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  throw new Error(`unbalanced group in ${source}`);
+}

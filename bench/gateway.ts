@@ -92,8 +92,8 @@ interface Target {
   name: 'upstream' | 'envoy' | 'embguard';
   url: string;
   headers: Record<string, string>;
-  /** The processes that serve this target; their CPU time is charged to it. */
-  pids: () => number[];
+  /** The processes that serve this target, by role; their CPU time is charged to it. */
+  processes: () => Readonly<Record<string, number>>;
 }
 
 async function startUpstreamProcess(): Promise<{ child: ChildProcess; port: number }> {
@@ -175,14 +175,34 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-const totalCpu = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+/** CPU seconds used so far, per role of `processes`. */
+function cpuByRole(processes: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(processes).map(([role, pid]) => [role, cpuSeconds(pid)]));
+}
+
+/** CPU milliseconds per request since `start`, per role and in total. */
+function cpuPerRequest(processes: Readonly<Record<string, number>>, start: Record<string, number>, requests: number): CpuPerRequest {
+  const byRole: Record<string, number> = {};
+  let total = 0;
+  for (const [role, seconds] of Object.entries(cpuByRole(processes))) {
+    byRole[role] = ((seconds - (start[role] ?? 0)) * 1000) / Math.max(1, requests);
+    total += byRole[role];
+  }
+  return { cpuMsPerRequest: total, cpuMsPerRequestByRole: byRole };
+}
+
+interface CpuPerRequest {
+  cpuMsPerRequest: number;
+  /** The same, per serving process: where the CPU of a request goes. */
+  cpuMsPerRequestByRole: Record<string, number>;
+}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-interface FixedRateResult {
+interface FixedRateResult extends CpuPerRequest {
   sent: number;
   ok: number;
   failed: number;
@@ -191,7 +211,6 @@ interface FixedRateResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  cpuMsPerRequest: number;
 }
 
 /** One POST; resolves with the status (0 on a transport error). */
@@ -219,7 +238,7 @@ async function fixedRate(target: Target, input: Input, rate: number, seconds: nu
   let ok = 0;
   let failed = 0;
   const statuses: Record<string, number> = {};
-  let cpuStart = 0;
+  let cpuStart: Record<string, number> = {};
   const pending: Promise<void>[] = [];
   const start = performance.now();
   let next = 0;
@@ -229,7 +248,7 @@ async function fixedRate(target: Target, input: Input, rate: number, seconds: nu
       while (next < total && start + (next * 1000) / rate <= now) {
         const due = start + (next * 1000) / rate;
         const counted = next >= warmup;
-        if (next === warmup) cpuStart = totalCpu(target.pids());
+        if (next === warmup) cpuStart = cpuByRole(target.processes());
         pending.push(
           post(agent, target, input.body).then((status) => {
             if (!counted) return;
@@ -247,7 +266,7 @@ async function fixedRate(target: Target, input: Input, rate: number, seconds: nu
     tick();
   });
   await Promise.all(pending);
-  const cpu = totalCpu(target.pids()) - cpuStart;
+  const cpu = cpuPerRequest(target.processes(), cpuStart, latencies.length);
   agent.destroy();
   const sorted = latencies.sort((a, b) => a - b);
   return {
@@ -258,21 +277,20 @@ async function fixedRate(target: Target, input: Input, rate: number, seconds: nu
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted.at(-1) ?? Number.NaN,
-    cpuMsPerRequest: (cpu * 1000) / Math.max(1, latencies.length),
+    ...cpu,
   };
 }
 
-interface SaturationResult {
+interface SaturationResult extends CpuPerRequest {
   requestsPerSecond: number;
   non2xx: number;
   errors: number;
   p50Ms: number;
   p99Ms: number;
-  cpuMsPerRequest: number;
 }
 
 async function saturation(target: Target, input: Input): Promise<SaturationResult> {
-  const cpuStart = totalCpu(target.pids());
+  const cpuStart = cpuByRole(target.processes());
   const result = await autocannon({
     url: target.url,
     method: 'POST',
@@ -281,14 +299,13 @@ async function saturation(target: Target, input: Input): Promise<SaturationResul
     connections: SATURATION_CONNECTIONS,
     duration: SATURATION_SECONDS,
   });
-  const cpu = totalCpu(target.pids()) - cpuStart;
   return {
     requestsPerSecond: result.requests.total / SATURATION_SECONDS,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    cpuMsPerRequest: (cpu * 1000) / Math.max(1, result.requests.total),
+    ...cpuPerRequest(target.processes(), cpuStart, result.requests.total),
   };
 }
 
@@ -330,13 +347,23 @@ async function main(): Promise<void> {
     const token = await running.token('bob', ['engineering']);
     const upstreamPid = upstream.child.pid as number;
     const targets: Target[] = [
-      { name: 'upstream', url: `http://127.0.0.1:${upstream.port}/v1/embeddings`, headers: {}, pids: () => [upstreamPid] },
-      { name: 'envoy', url: `http://127.0.0.1:${plain.port}/v1/embeddings`, headers: {}, pids: () => [plain.envoy.pid, upstreamPid] },
+      { name: 'upstream', url: `http://127.0.0.1:${upstream.port}/v1/embeddings`, headers: {}, processes: () => ({ upstream: upstreamPid }) },
+      {
+        name: 'envoy',
+        url: `http://127.0.0.1:${plain.port}/v1/embeddings`,
+        headers: {},
+        processes: () => ({ envoy: plain.envoy.pid, upstream: upstreamPid }),
+      },
       {
         name: 'embguard',
         url: `${running.gatewayUrl}/v1/embeddings`,
         headers: { authorization: `Bearer ${token}` },
-        pids: () => [running.envoy.pid, running.role('processor')?.pid as number, running.role('control-plane')?.pid as number, upstreamPid],
+        processes: () => ({
+          envoy: running.envoy.pid,
+          processor: running.role('processor')?.pid as number,
+          'control-plane': running.role('control-plane')?.pid as number,
+          upstream: upstreamPid,
+        }),
       },
     ];
     for (const target of targets) {
@@ -470,6 +497,11 @@ function printTable(
     const c = (r: SaturationResult | undefined) => `${fmt(r?.requestsPerSecond ?? NaN, 0).padStart(6)} (${fmt(r?.cpuMsPerRequest ?? NaN, 3)})`;
     const ratio = summary.find((r) => r.input === input.name)?.throughputRatio ?? NaN;
     out.push(`${input.name.padEnd(8)} | ${c(runs.upstream)} | ${c(runs.envoy)} | ${c(runs.embguard)} ${String((runs.embguard?.non2xx ?? 0) + (runs.embguard?.errors ?? 0)).padStart(6)} | ${fmt(ratio * 100, 0).padStart(13)}%`);
+  }
+  out.push('embguard at saturation, CPU ms per request by process:');
+  for (const input of INPUTS) {
+    const byRole = saturated[input.name]?.embguard?.cpuMsPerRequestByRole ?? {};
+    out.push(`  ${input.name.padEnd(8)} ${Object.entries(byRole).map(([role, ms]) => `${role} ${fmt(ms, 3)}`).join(', ')}`);
   }
   out.push(`xds fan-out to 50 ADS clients: p50 ${fan.p50Ms ?? 'n/a'} ms, max ${fan.maxMs ?? 'n/a'} ms`);
   // 8 KB at 500 req/s is beyond what the demo upstream alone serves on two cores; the targets are judged on 1 KB.

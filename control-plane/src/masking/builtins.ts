@@ -195,8 +195,10 @@ function fullYear(year: string): number {
 
 const MONTH_NAME = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 // Shared by the four date recognizers: a text without any of these words is searched for them
-// once, not once per date shape (see the required-context prefilter in recognizer.ts).
-const BIRTH_CONTEXT = /\b(?:born|birth|dob|d\.o\.b|birthday|birthdate|geboren|nacimiento|née?)\b/;
+// once, not once per date shape (see the required-context prefilter in recognizer.ts). Word
+// boundaries by Unicode letter, not `\b`: JavaScript's `\b` is ASCII-only, so it found "né" at the
+// start of "nécessaire" and never after "né" followed by a space.
+const BIRTH_CONTEXT = /(?<![\p{L}\p{N}_])(?:born|birth|dob|d\.o\.b|birthday|birthdate|geboren|nacimiento|née?)(?![\p{L}\p{N}_])/u;
 
 /** One date shape: its regex (three numbered groups) and how the groups make a plausible birth date. */
 interface DateShape {

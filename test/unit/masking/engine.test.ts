@@ -130,6 +130,12 @@ describe('evasions', () => {
     expect(typesIn(text)).toEqual([type]);
   });
 
+  it('reads French birth context by whole words: "né" before a date counts, "nécessaire" does not', () => {
+    expect(typesIn('né le 12/03/1985 à Lyon')).toEqual(['DATE_OF_BIRTH']);
+    expect(typesIn('Née le 12/03/1985')).toEqual(['DATE_OF_BIRTH']);
+    expect(typesIn('nécessaire avant le 12/03/1985')).toEqual([]);
+  });
+
   it('finds a PEM block with line breaks, also inside the header and without an END line', () => {
     const body = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n';
     const split = `x -----BEGIN RSA PRIVATE\nKEY-----\n${body}-----END RSA PRIVATE KEY----- y`;

@@ -37,22 +37,26 @@ import {
 const LOCAL_MAX = 64; // RFC 5321 §4.5.3.1.1
 const DOMAIN_MAX = 255;
 
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isAsciiAlphanumeric(c: number): boolean {
+  return (c >= 48 && c <= 57) || isAsciiLetter(c);
+}
+
 function isLocalChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+  return isAsciiAlphanumeric(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45; // . _ % + -
 }
 
 function isDomainChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45;
+  return isAsciiAlphanumeric(c) || c === 46 || c === 45; // . -
 }
 
 const TLD_MIN = 2;
 const TLD_MAX = 24;
 const lowerCase = (v: string): string => v.toLowerCase();
 const macCanonical = (v: string): string => alphanumericsOf(v).toLowerCase();
-
-function isAsciiLetter(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
 
 /** Where the local part before the `@` at `at` begins; `at` when it is empty. */
 function localPartStart(text: string, at: number): number {
@@ -114,10 +118,6 @@ const NON_ALPHANUMERIC = /[^A-Za-z0-9]/;
 const LOWER_CASE = /[a-z]/;
 const UPPER_CASE = /[A-Z]/;
 const PASSWORD_KEY = /^(?:pass|pwd)/i;
-
-function isAsciiAlphanumeric(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
 
 function hasDigitAndLetter(v: string): boolean {
   return DIGIT.test(v) && ASCII_LETTER.test(v);

@@ -132,7 +132,8 @@ function testOnce(ctx: ScanContext, key: object, regex: RegExp): boolean {
   return found;
 }
 
-function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
+/** `context` is the spec's context regex already made case-insensitive (the recognizer's own). */
+function prefilter(spec: PatternSpec, context: RegExp | undefined): (ctx: ScanContext) => boolean {
   const literals = spec.literals && gated(spec.literals);
   const folded = spec.lowerLiterals && {
     // Remembered under the spec's own array, so recognizers sharing one list search once per text.
@@ -144,7 +145,7 @@ function prefilter(spec: PatternSpec): (ctx: ScanContext) => boolean {
   // A value that always needs a context word nearby cannot be in a text without one anywhere.
   // Remembered under the spec's own regex, so recognizers sharing one test the text once.
   const alwaysNeedsContext = spec.starts !== undefined || spec.needsContext === undefined;
-  const requiredContext = spec.context && alwaysNeedsContext ? { key: spec.context, regex: caseInsensitive(spec.context) } : undefined;
+  const requiredContext = spec.context && context && alwaysNeedsContext ? { key: spec.context, regex: context } : undefined;
   return (ctx) => {
     if (literals && !includesAny(ctx, literals)) return false;
     // One case-insensitive search for all the literals, and none when no rarest character occurs.
@@ -217,7 +218,7 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
   const context = spec.context && caseInsensitive(spec.context);
   return {
     type: spec.type,
-    applies: prefilter(spec),
+    applies: prefilter(spec, context),
     find: spec.starts ? startedFind(spec, context) : matchedFind(spec, context),
   };
 }

@@ -5,7 +5,7 @@ import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster.ts';
 import type { UpstreamTlsContext } from '../generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.ts';
 import type { ResponseMapper } from '../generated/envoy/extensions/filters/network/http_connection_manager/v3/ResponseMapper.ts';
 import { GatewayError, openAIErrorJson } from '../errors/index.ts';
-import type { IdentityProviderSettings } from './types.ts';
+import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, MAX_VERIFIED_TOKEN_CACHE_SIZE, type IdentityProviderSettings } from './types.ts';
 
 /** Filter name and type URL of Envoy's JWT authentication filter. */
 export const JWT_AUTHN_FILTER_NAME = 'envoy.filters.http.jwt_authn';
@@ -70,6 +70,10 @@ function validateProviders(providers: readonly IdentityProviderSettings[]): void
     } else if (!isJwksJson(provider.jwks.inline)) {
       problems.push(`${at}.jwks.inline must be a JWKS JSON document with a "keys" array`);
     }
+    const cacheSize = provider.verifiedTokenCacheSize;
+    if (cacheSize !== undefined && !(Number.isInteger(cacheSize) && cacheSize >= 0 && cacheSize <= MAX_VERIFIED_TOKEN_CACHE_SIZE)) {
+      problems.push(`${at}.verifiedTokenCacheSize must be an integer from 0 to ${MAX_VERIFIED_TOKEN_CACHE_SIZE}`);
+    }
   });
   if (problems.length > 0) throw new IdentityConfigError(problems);
 }
@@ -113,7 +117,13 @@ function buildProvider(provider: IdentityProviderSettings): JwtProvider {
     require_expiration: true,
     payload_in_metadata: JWT_PAYLOAD_METADATA_KEY,
     clock_skew_seconds: provider.clockSkewSeconds ?? 60,
+    ...verifiedTokenCache(provider.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE),
   };
+}
+
+/** Envoy caches verified tokens only when the config is present; a size of 0 in it means its default. */
+function verifiedTokenCache(size: number): Pick<JwtProvider, 'jwt_cache_config'> {
+  return size > 0 ? { jwt_cache_config: { jwt_cache_size: size } } : {};
 }
 
 function catchAllRequirement(providers: readonly IdentityProviderSettings[]): JwtRequirement {

@@ -28,7 +28,21 @@ export interface IdentityProviderSettings {
   claims?: Partial<ClaimNames>;
   /** Tolerated clock skew for exp/nbf; Envoy's default is 60 s. */
   clockSkewSeconds?: number;
+  /**
+   * How many verified tokens Envoy keeps, by exact token string, so a caller's next request skips
+   * the signature check (one ES256 verification each). `exp`, `nbf`, issuer and audience are still
+   * checked on every request. 0: verify every signature. Default `DEFAULT_VERIFIED_TOKEN_CACHE_SIZE`.
+   */
+  verifiedTokenCacheSize?: number;
 }
+
+/**
+ * Envoy's own default size for the jwt_authn token cache. A key removed from the JWKS stops
+ * verifying new tokens at once, but tokens already verified with it stay accepted until they
+ * expire or fall out of the cache; a provider that needs removal to revoke at once sets 0.
+ */
+export const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 100;
+export const MAX_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
 /** The verified caller of one request. */
 export interface Identity {

@@ -1,4 +1,4 @@
-import type { ClaimNames, IdentityProviderSettings } from '../identity/index.ts';
+import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, type ClaimNames, type IdentityProviderSettings } from '../identity/index.ts';
 import { DEFAULT_MASKING_RULES, maskingRulesFromPolicies, type MaskingRules } from '../masking/index.ts';
 import { parseDuration } from './duration.ts';
 import type {
@@ -65,6 +65,7 @@ export interface CompiledGateway {
 export interface CompiledIdentityProvider extends IdentityProviderSettings {
   readonly claims: ClaimNames;
   readonly clockSkewSeconds: number;
+  readonly verifiedTokenCacheSize: number;
   readonly groups: readonly string[];
 }
 
@@ -244,6 +245,7 @@ function compileProvider(doc: IdentityProviderDocument): CompiledIdentityProvide
     claims: { ...DEFAULT_CLAIMS, ...spec.claims },
     groups: [...spec.groups].sort(),
     clockSkewSeconds: spec.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+    verifiedTokenCacheSize: spec.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
   };
 }
 

@@ -1,3 +1,4 @@
+import { MAX_VERIFIED_TOKEN_CACHE_SIZE } from '../identity/index.ts';
 import type { PolicyKind } from './types.ts';
 
 /**
@@ -79,6 +80,7 @@ const identityProvider: Schema = obj(
     claims: obj({ subject: str(), groups: str(), clientId: str() }),
     groups: names(),
     clockSkewSeconds: int(0, 300),
+    verifiedTokenCacheSize: int(0, MAX_VERIFIED_TOKEN_CACHE_SIZE),
   },
   ['issuer', 'audiences', 'jwks', 'groups'],
 );

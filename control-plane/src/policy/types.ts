@@ -85,6 +85,8 @@ export interface IdentityProviderSpec {
   /** Group names this provider issues; every group a policy names must be declared by some provider. */
   groups: string[];
   clockSkewSeconds?: number;
+  /** Verified tokens Envoy keeps to skip their signature check; 0 verifies every one. */
+  verifiedTokenCacheSize?: number;
 }
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';

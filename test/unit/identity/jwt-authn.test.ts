@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildJwtAuthn,
+  DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
   IdentityConfigError,
+  MAX_VERIFIED_TOKEN_CACHE_SIZE,
   jwksClusterName,
   type IdentityProviderSettings,
 } from '../../../control-plane/src/identity/index.ts';
@@ -33,6 +35,7 @@ describe('buildJwtAuthn', () => {
       from_headers: [{ name: 'authorization', value_prefix: 'Bearer ' }],
       require_expiration: true,
       payload_in_metadata: 'jwt_payload',
+      jwt_cache_config: { jwt_cache_size: DEFAULT_VERIFIED_TOKEN_CACHE_SIZE },
     });
     expect(provider?.from_params).toBeUndefined();
     expect(provider?.remote_jwks?.http_uri).toMatchObject({ uri: demoProvider.jwks && 'http://127.0.0.1:18004/jwks', cluster: jwksClusterName('demo') });
@@ -55,6 +58,18 @@ describe('buildJwtAuthn', () => {
     });
     expect(httpFilter.typed_config.providers?.corp?.local_jwks).toEqual({ inline_string: '{"keys":[]}' });
     expect(clusters.map((cluster) => cluster.name)).toEqual(['embguard_jwks_demo']);
+  });
+
+  it('sizes the verified-token cache, and leaves it out when the provider asks for 0', () => {
+    const sized = buildJwtAuthn([{ ...demoProvider, verifiedTokenCacheSize: 5000 }]).httpFilter.typed_config.providers?.demo;
+    expect(sized?.jwt_cache_config).toEqual({ jwt_cache_size: 5000 });
+    // A config with size 0 would make Envoy cache with its default size, not turn caching off.
+    const off = buildJwtAuthn([{ ...demoProvider, verifiedTokenCacheSize: 0 }]).httpFilter.typed_config.providers?.demo;
+    expect(off).not.toHaveProperty('jwt_cache_config');
+  });
+
+  it.each([-1, 1.5, MAX_VERIFIED_TOKEN_CACHE_SIZE + 1])('refuses a verified-token cache size of %d', (size) => {
+    expect(() => buildJwtAuthn([{ ...demoProvider, verifiedTokenCacheSize: size }])).toThrow(/verifiedTokenCacheSize/);
   });
 
   it('collects every problem of invalid settings', () => {

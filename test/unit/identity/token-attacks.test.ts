@@ -104,6 +104,24 @@ describe.each([
     expect((await call(bearer(await sign(claims())))).status).toBe(200);
   });
 
+  // The verified-token cache is on by default: it may skip the signature check only for the exact
+  // token it verified, never for a copy of it with another signature.
+  it('serves a verified token from the cache, and not a copy with another signature', async () => {
+    const cacheHits = async () => {
+      const { text } = await envoy!.admin('/stats?filter=jwt_authn\\.jwt_cache_hit$');
+      return Number(/: (\d+)/.exec(text)?.[1]);
+    };
+    const token = await sign(claims());
+    expect((await call(bearer(token))).status).toBe(200);
+    const hitsBefore = await cacheHits();
+    expect((await call(bearer(token))).status).toBe(200);
+    expect(await cacheHits()).toBe(hitsBefore + 1);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    // A character in the middle: the last one also holds padding bits a decoder may ignore.
+    const forged = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    expect((await call(bearer(`${header}.${payload}.${forged}`))).status).toBe(401);
+  });
+
   const cases: [string, () => Promise<Record<string, string>>, number][] = [
     ['missing token', async () => ({}), 401],
     ['malformed token', async () => bearer('not.a.jwt'), 401],

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, validatePolicySet, type PolicyDocument } from '../../../control-plane/src/policy/index.ts';
 import { DEFAULT_CLAIMS } from '../../../control-plane/src/policy/compile.ts';
-import { DEFAULT_CLAIM_NAMES } from '../../../control-plane/src/identity/index.ts';
+import { DEFAULT_CLAIM_NAMES, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE } from '../../../control-plane/src/identity/index.ts';
 import { PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
 import { testContentChecks } from '../../fixtures/policy/content-checks.ts';
 
@@ -42,6 +42,7 @@ describe('compilePolicy', () => {
       jwks: { uri: 'http://127.0.0.1:18004/jwks' },
       claims: { subject: 'sub', groups: 'groups', clientId: 'client_id' },
       clockSkewSeconds: 30,
+      verifiedTokenCacheSize: DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
     });
   });
 

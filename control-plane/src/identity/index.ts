@@ -2,7 +2,16 @@
  * Identity: who is calling. Compiles identity providers to Envoy's jwt_authn filter, turns the
  * claims jwt_authn verified into an `Identity` for the processor, and runs the demo OIDC issuer.
  */
-export { DEFAULT_CLAIM_NAMES, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, MAX_VERIFIED_TOKEN_CACHE_SIZE, type ClaimNames, type Identity, type IdentityProviderSettings, type JwksSource } from './types.ts';
+export {
+  DEFAULT_CLAIM_NAMES,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
+  MAX_VERIFIED_TOKEN_CACHE_SIZE,
+  type ClaimNames,
+  type Identity,
+  type IdentityProviderSettings,
+  type JwksSource,
+} from './types.ts';
 export {
   buildJwtAuthn,
   buildJwksCluster,

@@ -5,7 +5,7 @@ import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster.ts';
 import type { UpstreamTlsContext } from '../generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.ts';
 import type { ResponseMapper } from '../generated/envoy/extensions/filters/network/http_connection_manager/v3/ResponseMapper.ts';
 import { GatewayError, openAIErrorJson } from '../errors/index.ts';
-import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, MAX_VERIFIED_TOKEN_CACHE_SIZE, type IdentityProviderSettings } from './types.ts';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, MAX_VERIFIED_TOKEN_CACHE_SIZE, type IdentityProviderSettings } from './types.ts';
 
 /** Filter name and type URL of Envoy's JWT authentication filter. */
 export const JWT_AUTHN_FILTER_NAME = 'envoy.filters.http.jwt_authn';
@@ -116,7 +116,7 @@ function buildProvider(provider: IdentityProviderSettings): JwtProvider {
     // A token without `exp` would otherwise be valid forever.
     require_expiration: true,
     payload_in_metadata: JWT_PAYLOAD_METADATA_KEY,
-    clock_skew_seconds: provider.clockSkewSeconds ?? 60,
+    clock_skew_seconds: provider.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     ...verifiedTokenCache(provider.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE),
   };
 }

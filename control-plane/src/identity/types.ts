@@ -26,7 +26,7 @@ export interface IdentityProviderSettings {
   audiences: readonly string[];
   jwks: JwksSource;
   claims?: Partial<ClaimNames>;
-  /** Tolerated clock skew for exp/nbf; Envoy's default is 60 s. */
+  /** Tolerated clock skew for exp/nbf; default `DEFAULT_CLOCK_SKEW_SECONDS`. */
   clockSkewSeconds?: number;
   /**
    * How many verified tokens Envoy keeps, by exact token string, so a caller's next request skips
@@ -35,6 +35,9 @@ export interface IdentityProviderSettings {
    */
   verifiedTokenCacheSize?: number;
 }
+
+/** Envoy's own default for jwt_authn, used for the control-plane API's bearer tokens too. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 
 /**
  * Envoy's own default size for the jwt_authn token cache. A key removed from the JWKS stops

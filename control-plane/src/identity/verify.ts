@@ -9,7 +9,7 @@ import {
 import type { Clock } from '../clock/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { identityFromClaims } from './claims.ts';
-import type { Identity, IdentityProviderSettings } from './types.ts';
+import { DEFAULT_CLOCK_SKEW_SECONDS, type Identity, type IdentityProviderSettings } from './types.ts';
 
 /**
  * Asymmetric algorithms only: accepting HS* would let anyone holding the public key forge tokens,
@@ -61,7 +61,7 @@ export function createBearerVerifier(options: {
         audience: [...provider.audiences],
         algorithms: [...ACCEPTED_JWT_ALGORITHMS],
         requiredClaims: ['exp'],
-        clockTolerance: provider.clockSkewSeconds ?? 60,
+        clockTolerance: provider.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
         currentDate: new Date(options.clock.now()),
       });
       const result = identityFromClaims(payload, [provider]);

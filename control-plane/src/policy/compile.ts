@@ -1,4 +1,4 @@
-import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, type ClaimNames, type IdentityProviderSettings } from '../identity/index.ts';
+import { DEFAULT_CLAIM_NAMES, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, type ClaimNames, type IdentityProviderSettings } from '../identity/index.ts';
 import { DEFAULT_MASKING_RULES, maskingRulesFromPolicies, type MaskingRules } from '../masking/index.ts';
 import { parseDuration } from './duration.ts';
 import type {
@@ -180,12 +180,6 @@ export interface CompiledPolicy {
 /** Listener defaults match ARCHITECTURE.md (loopback, port 10000). */
 const DEFAULT_LISTENER = { address: '127.0.0.1', port: 10000 };
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
-const DEFAULT_CLOCK_SKEW_SECONDS = 60;
-/**
- * The identity module's claim defaults (`DEFAULT_CLAIM_NAMES`), restated because importing that
- * value would load the demo OIDC issuer; a unit test keeps the two equal.
- */
-export const DEFAULT_CLAIMS: Readonly<ClaimNames> = Object.freeze({ subject: 'sub', groups: 'groups', clientId: 'client_id' });
 const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
 /** Splits an http(s) URL into what an Envoy cluster needs. */
@@ -242,7 +236,7 @@ function compileProvider(doc: IdentityProviderDocument): CompiledIdentityProvide
     issuer: spec.issuer,
     audiences: spec.audiences,
     jwks: 'uri' in spec.jwks ? { uri: spec.jwks.uri } : { inline: JSON.stringify(spec.jwks.inline) },
-    claims: { ...DEFAULT_CLAIMS, ...spec.claims },
+    claims: { ...DEFAULT_CLAIM_NAMES, ...spec.claims },
     groups: [...spec.groups].sort(),
     clockSkewSeconds: spec.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     verifiedTokenCacheSize: spec.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,

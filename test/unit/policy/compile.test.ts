@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, validatePolicySet, type PolicyDocument } from '../../../control-plane/src/policy/index.ts';
-import { DEFAULT_CLAIMS } from '../../../control-plane/src/policy/compile.ts';
-import { DEFAULT_CLAIM_NAMES, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE } from '../../../control-plane/src/identity/index.ts';
+import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE } from '../../../control-plane/src/identity/index.ts';
 import { PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
 import { testContentChecks } from '../../fixtures/policy/content-checks.ts';
 
@@ -44,10 +43,6 @@ describe('compilePolicy', () => {
       clockSkewSeconds: 30,
       verifiedTokenCacheSize: DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
     });
-  });
-
-  it('uses the identity module claim defaults', () => {
-    expect(DEFAULT_CLAIMS).toEqual(DEFAULT_CLAIM_NAMES);
   });
 
   it('is deeply frozen, JSON-round-trippable and independent of document order', () => {

@@ -115,6 +115,12 @@ function servedModels(sink: ProblemSink, gateways: Located<'Gateway'>[]): Set<st
       doc.spec.upstreams.map((u, i) => ({ key: u.name, source, path: ['spec', 'upstreams', i, 'name'] })),
       'upstream name',
     );
+    // Envoy sends every request to the first upstream: a second one's models would reach the
+    // first provider, with the first one's credential, so the policy is refused instead.
+    const [first, second] = doc.spec.upstreams;
+    if (first && second) {
+      sink.at(source, ['spec', 'upstreams', 1], `one upstream only: routing by model is not built, so requests for the models of ${second.name} would go to ${first.name}`);
+    }
     doc.spec.upstreams.forEach((upstream, i) => {
       upstream.models.forEach((model, j) => {
         const other = models.get(model);

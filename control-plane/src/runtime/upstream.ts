@@ -11,13 +11,16 @@ export class UnsafeUpstreamError extends Error {
 const DEFAULT_MIN_TLS_VERSION = 'TLSv1_2';
 
 /**
- * The upstream Envoy routes embeddings and model requests to: the first one, for both routes.
+ * The upstream Envoy routes embeddings and model requests to: the only one, for both routes.
  * The xDS routes and the processor's credential choice both come from here, so the credential
- * added is always the one of the cluster the request goes to.
+ * added is always the one of the cluster the request goes to. Routing by model is not built: a
+ * snapshot with several upstreams (validation refuses them) would send one provider's models to
+ * another, so it is refused here too.
  */
 export function routedUpstream(gateway: CompiledGateway): CompiledUpstream {
-  const first = gateway.upstreams[0];
+  const [first, second] = gateway.upstreams;
   if (!first) throw new UnsafeUpstreamError('the gateway has no upstream');
+  if (second) throw new UnsafeUpstreamError(`the gateway has several upstreams (${first.name}, ${second.name}); routing by model is not built`);
   return first;
 }
 

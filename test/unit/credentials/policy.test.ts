@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../control-plane/src/config/index.ts';
 import { compilePolicy, formatProblem, validatePolicySet, type CompiledUpstream } from '../../../control-plane/src/policy/index.ts';
-import { credentialRefs, toXdsSnapshot, UnsafeUpstreamError, upstreamInput } from '../../../control-plane/src/runtime/index.ts';
+import { credentialRefs, routedUpstream, toXdsSnapshot, UnsafeUpstreamError, upstreamInput } from '../../../control-plane/src/runtime/index.ts';
 import { PUSH_ORDER, SYSTEM_CA_FILE } from '../../../control-plane/src/xds/index.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
 
@@ -96,6 +96,19 @@ describe('policy: upstream credentials and transport', () => {
     });
     const custom = compiledUpstream(withUpstreams(upstream('https://10.0.0.5:8443', '      tls: {sni: embed.internal, caFile: /etc/embguard/ca.pem, minVersion: TLSv1_3}\n')));
     expect(upstreamInput(custom)).toEqual({ name: 'main', host: '10.0.0.5', port: 8443, tls: { sni: 'embed.internal', minVersion: 'TLSv1_3', caFile: '/etc/embguard/ca.pem' } });
+  });
+
+  // Until routing by model exists, a second upstream's models would be sent to the first provider.
+  it('refuses a second upstream, at validation and in a snapshot that skipped it', () => {
+    const second = `    - name: other\n      url: https://embeddings.example.com\n      flavour: openai\n      models: [other-embed]\n`;
+    const dir = withUpstreams(`${upstream('https://api.openai.com')}${second}`);
+    expect(problems(dir)).toEqual([
+      'gateway.yaml:14:7: one upstream only: routing by model is not built, so requests for the models of other would go to main',
+    ]);
+    const main = compiledUpstream(withUpstreams(upstream('https://api.openai.com')));
+    const gateway = { listener: { address: '127.0.0.1', port: 1 }, upstreams: [main, { ...main, name: 'other' }], routes: {}, limits: main.limits };
+    expect(() => routedUpstream(gateway)).toThrow(UnsafeUpstreamError);
+    expect(routedUpstream({ ...gateway, upstreams: [main] })).toBe(main);
   });
 
   it('the runtime refuses plain http to a remote host even in a snapshot that skipped validation', () => {

@@ -12,7 +12,8 @@ import { makeTestPki, type TestPki } from '../fixtures/credentials/pki.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { requireEnvoy } from '../helpers/envoy.ts';
-import { demoPolicyDocuments, startStack, type Stack } from './harness.ts';
+import { demoPolicyDocuments } from './demo-services.ts';
+import { startStack, type Stack } from './harness.ts';
 
 const run = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'control-plane/bin/embguard.js');

@@ -1,24 +1,31 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { start, type App } from '../../control-plane/src/app/index.ts';
+import type { App } from '../../control-plane/src/app/index.ts';
 import { systemClock } from '../../control-plane/src/clock/index.ts';
-import { loadConfig, PROJECT_ROOT, type Config } from '../../control-plane/src/config/index.ts';
-import { DEMO_UPSTREAM_KEY_ENV, demoSecretEnv, startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
-import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
-import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identity/index.ts';
+import { loadConfig, type Config } from '../../control-plane/src/config/index.ts';
+import { DEMO_UPSTREAM_KEY_ENV, demoSecretEnv, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
+import type { EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
+import type { DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
-import { validatePolicySet, type PolicyDocument, type PolicyFileDocument } from '../../control-plane/src/policy/index.ts';
-import { signDevelopmentSnapshot } from '../../control-plane/src/stack/index.ts';
+import type { PolicyDocument } from '../../control-plane/src/policy/index.ts';
+import { startStack as startRunningStack } from '../../control-plane/src/stack/index.ts';
 import { envoyBinary } from '../helpers/envoy.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
+import { startDemoServices } from './demo-services.ts';
 
-/** One whole embguard stack on free loopback ports: demo upstream, demo issuer, control plane + processor, Envoy. */
+/**
+ * One whole embguard stack on free loopback ports, composed as `embguard up` composes it
+ * (`startStack`: control plane + processor in this process, Envoy beside it), with the demo
+ * upstream and issuer of `demo-services.ts` and the repository's policy pointed at them.
+ */
 export interface Stack {
   readonly config: Readonly<Config>;
   readonly app: App;
   readonly envoy: EnvoyProcess;
+  /** The node id Envoy reports to the control plane. */
+  readonly envoyNodeId: string;
   readonly upstream: DemoUpstream;
   readonly issuer: DemoIssuer;
   /** Base URL clients use, e.g. `http://127.0.0.1:PORT/v1`. */
@@ -38,99 +45,59 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-
-/** Policy documents as if read from `policies/<kind>.yaml`, the shape a snapshot carries. */
-export function asPolicyFiles(documents: readonly PolicyDocument[]): PolicyFileDocument[] {
-  return documents.map((document) => ({ file: `policies/${document.kind}.yaml`, document }));
-}
-
-/** The repository's policy documents with the addresses of this stack's demo upstream and issuer. */
-export function demoPolicyDocuments(upstreamUrl: string, issuer: DemoIssuer): PolicyDocument[] {
-  const result = validatePolicySet(path.join(PROJECT_ROOT, 'policies'));
-  if (!result.ok) throw new Error(`policies/ does not validate: ${JSON.stringify(result.problems)}`);
-  return result.documents.map(({ document }) => {
-    const copy = structuredClone(document);
-    if (copy.kind === 'Gateway') {
-      for (const upstream of copy.spec.upstreams) upstream.url = upstreamUrl;
-    }
-    if (copy.kind === 'IdentityProvider') {
-      copy.spec.issuer = issuer.issuer;
-      copy.spec.jwks = { uri: issuer.jwksUri };
-    }
-    return copy;
-  });
-}
-
-
 export async function startStack(options: { logger?: Logger; secretEnv?: Record<string, string> } = {}): Promise<Stack> {
   const { dir: home, cleanup } = makeTempDir('embguard-e2e-');
   const logFile = path.join(home, 'stack.log');
   const logger =
     options.logger ?? createLogger({ level: 'debug', destination: fs.createWriteStream(logFile, { flags: 'a' }) as never });
-  const received: ReceivedRequest[] = [];
-  const stoppers: (() => Promise<void>)[] = [];
+  const secretEnv = { ...demoSecretEnv(home, {}), ...options.secretEnv };
+  const demo = await startDemoServices({ home, logger, upstreamKey: secretEnv[DEMO_UPSTREAM_KEY_ENV], builder: 'e2e harness' });
   try {
-    const secretEnv = { ...demoSecretEnv(home, {}), ...options.secretEnv };
-    const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0, logger, apiKey: secretEnv[DEMO_UPSTREAM_KEY_ENV], onRequest: (r) => received.push(r) });
-    stoppers.push(() => upstream.close());
-    const issuer = await startDemoIssuer({ port: 0, keyDir: path.join(home, 'issuer'), logger });
-    stoppers.push(() => issuer.close());
-    const listenerPort = await freePort();
-    const adminPort = await freePort();
+    const listener = { host: '127.0.0.1', port: await freePort() };
     const config = loadConfig(
-      { EMBGUARD_HOME: home, EMBGUARD_SNAPSHOT_DEV: '1' },
-      { ports: { envoyAdmin: adminPort, xds: 0, processor: 0, api: 0, demoUpstream: upstream.port, demoIssuer: issuer.port } },
+      { EMBGUARD_HOME: home, EMBGUARD_SNAPSHOT_DEV: '1', ENVOY_BIN: envoyBinary() },
+      { ports: { envoyAdmin: await freePort(), xds: 0, processor: 0, api: 0, demoUpstream: demo.upstream.port, demoIssuer: demo.issuer.port } },
     );
-    const sign = (documents: readonly PolicyDocument[]) =>
-      signDevelopmentSnapshot({
-        storeDir: config.snapshots.source,
-        keyDir: path.dirname(config.snapshots.trustedKeysFile),
-        documents: asPolicyFiles(documents),
-        builder: 'e2e harness',
-        clock: systemClock,
-      });
     // The first snapshot (and the key the roles pin) exist before the roles start, as with `up --demo`.
-    const first = await sign(demoPolicyDocuments(upstream.url, issuer));
-    const app = await start(config, {
+    const first = await demo.sign(demo.demoDocuments());
+    const running = await startRunningStack(config, {
       logger,
       clock: systemClock,
-      listener: { host: '127.0.0.1', port: listenerPort },
+      demo: false,
       secretEnv,
+      listener,
+      envoyDrainTimeS: 1,
+      watchSnapshots: false,
     });
-    stoppers.push(() => app.stop());
-    const envoy = launchEnvoy({
-      bin: envoyBinary(),
-      bootstrap: renderBootstrap({ nodeId: 'e2e', adminPort, xdsPort: app.xds.port }),
-      runDir: path.join(home, 'run'),
-      logger,
-      drainTimeS: 1,
-    });
-    stoppers.push(() => envoy.stop());
+    const { app } = running;
 
     const waitForVersion = async (version: string, timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        const node = app.xds.status().find((candidate: { nodeId: string }) => candidate.nodeId === 'e2e');
+        const node = app.xds.status().find((candidate) => candidate.nodeId === running.envoyNodeId);
         if (node?.acceptedVersion === version) return;
         await new Promise((r) => setTimeout(r, 50));
       }
       throw new Error(`Envoy did not ACK ${version} within ${timeoutMs} ms`);
     };
+    await waitForVersion(first);
 
-    const stack: Stack = {
+    const baseURL = running.urls.gateway as string;
+    return {
       config,
       app,
-      envoy,
-      upstream,
-      issuer,
-      baseURL: `http://127.0.0.1:${listenerPort}/v1`,
-      received,
+      envoy: running.envoy,
+      envoyNodeId: running.envoyNodeId,
+      upstream: demo.upstream,
+      issuer: demo.issuer,
+      baseURL,
+      received: demo.received,
       home,
       logFile,
-      token: (subject = 'alice', groups = ['engineering']) => issuer.mintToken({ sub: subject, groups: [...groups] }),
-      openai: (token) => new OpenAI({ baseURL: `http://127.0.0.1:${listenerPort}/v1`, apiKey: token, maxRetries: 0, timeout: 10_000 }),
+      token: demo.token,
+      openai: (token) => new OpenAI({ baseURL, apiKey: token, maxRetries: 0, timeout: 10_000 }),
       async publish(documents) {
-        const version = await sign(documents);
+        const version = await demo.sign(documents);
         const outcome = await app.reloadSnapshots();
         if (app.active()?.ref.version !== version) throw new Error(`snapshot ${version} not loaded: ${outcome.status}`);
         await waitForVersion(version);
@@ -138,16 +105,14 @@ export async function startStack(options: { logger?: Logger; secretEnv?: Record<
       },
       waitForVersion,
       async stop() {
-        for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+        await running.stop();
+        await demo.close();
         cleanup();
       },
     };
-    await app.reloadSnapshots();
-    await envoy.waitReady();
-    await waitForVersion(first);
-    return stack;
   } catch (err) {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    await demo.close();
+    cleanup();
     throw err;
   }
 }

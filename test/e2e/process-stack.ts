@@ -4,17 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { auditPaths, openSqliteStore } from '../../control-plane/src/audit/index.ts';
-import { systemClock } from '../../control-plane/src/clock/index.ts';
 import { PROJECT_ROOT } from '../../control-plane/src/config/index.ts';
-import { startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
+import type { DemoUpstream, ReceivedRequest } from '../../control-plane/src/demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
-import { startDemoIssuer, type DemoIssuer } from '../../control-plane/src/identity/index.ts';
+import type { DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
 import type { PolicyDocument } from '../../control-plane/src/policy/index.ts';
-import { signDevelopmentSnapshot } from '../../control-plane/src/stack/index.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { asPolicyFiles, demoPolicyDocuments } from './harness.ts';
+import { startDemoServices } from './demo-services.ts';
 import { envoyBinary } from '../helpers/envoy.ts';
 
 const execFileAsync = promisify(execFile);
@@ -161,26 +159,16 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
   fs.mkdirSync(logDir, { recursive: true });
   const testLog = path.join(logDir, 'test-process.log');
   const logger: Logger = createLogger({ level: 'info', destination: fs.createWriteStream(testLog, { flags: 'a' }) as never });
-  const received: ReceivedRequest[] = [];
   const roles = new Map<RoleName, { child: ChildProcess; process: RoleProcess }>();
   const stoppers: (() => Promise<void>)[] = [];
   const logFiles = [testLog];
 
   try {
     const upstreamKey = randomBytes(24).toString('hex');
-    const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0, logger, apiKey: upstreamKey, onRequest: (r) => received.push(r) });
-    stoppers.push(() => upstream.close());
-    const issuer = await startDemoIssuer({ port: 0, keyDir: path.join(home, 'issuer'), logger });
-    stoppers.push(() => issuer.close());
+    const demo = await startDemoServices({ home, logger, upstreamKey, builder: 'process-stack harness' });
+    stoppers.push(() => demo.close());
     const ports = { listener: await freePort(), admin: await freePort(), xds: await freePort(), processor: await freePort(), api: await freePort() };
-    const documents = gatewayDocuments(demoPolicyDocuments(upstream.url, issuer), ports.listener, options);
-    const version = await signDevelopmentSnapshot({
-      storeDir: path.join(home, 'snapshots'),
-      keyDir: path.join(home, 'keys'),
-      documents: asPolicyFiles(documents),
-      builder: 'process-stack harness',
-      clock: systemClock,
-    });
+    const version = await demo.sign(gatewayDocuments(demo.demoDocuments(), ports.listener, options));
     const env: Record<string, string> = {
       EMBGUARD_HOME: home,
       EMBGUARD_SNAPSHOT_DEV: '1',
@@ -261,14 +249,14 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       ports,
       gatewayUrl,
       envoy,
-      upstream,
-      issuer,
-      received,
+      upstream: demo.upstream,
+      issuer: demo.issuer,
+      received: demo.received,
       version,
       role: (name) => roles.get(name)?.process,
       startRole,
       killRole,
-      token: (subject = 'alice', groups = ['engineering']) => issuer.mintToken({ sub: subject, groups: [...groups] }),
+      token: demo.token,
       async embed(token, body, headers = {}) {
         const res = await fetch(`${gatewayUrl}/v1/embeddings`, {
           method: 'POST',

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotFileName } from '../../control-plane/src/snapshot/index.ts';
 import { requireEnvoy } from '../helpers/envoy.ts';
-import { demoPolicyDocuments, startStack, type Stack } from './harness.ts';
+import { demoPolicyDocuments } from './demo-services.ts';
+import { startStack, type Stack } from './harness.ts';
 
 describe('signed snapshots under traffic', () => {
   requireEnvoy();

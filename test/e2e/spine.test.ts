@@ -8,7 +8,8 @@ import { silentLogger } from '../../control-plane/src/log/index.ts';
 import { toXdsSnapshot } from '../../control-plane/src/runtime/index.ts';
 import { XdsSnapshot } from '../../control-plane/src/xds/index.ts';
 import { requireEnvoy } from '../helpers/envoy.ts';
-import { demoPolicyDocuments, startStack, type Stack } from './harness.ts';
+import { demoPolicyDocuments } from './demo-services.ts';
+import { startStack, type Stack } from './harness.ts';
 
 const run = promisify(execFile);
 
@@ -147,14 +148,14 @@ describe('spine: openai client → Envoy → processor → demo upstream', () =>
     });
     stack.app.xds.setSnapshot(broken);
     const deadline = Date.now() + 10_000;
-    while (stack.app.xds.status().find((n) => n.nodeId === 'e2e')?.rejectedVersion !== badVersion) {
+    while (stack.app.xds.status().find((n) => n.nodeId === stack.envoyNodeId)?.rejectedVersion !== badVersion) {
       if (Date.now() > deadline) throw new Error('no NACK recorded');
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 500));
     off();
     expect(pushesBefore.filter((v) => v === badVersion)).toHaveLength(1);
-    const node = stack.app.xds.status().find((n) => n.nodeId === 'e2e');
+    const node = stack.app.xds.status().find((n) => n.nodeId === stack.envoyNodeId);
     expect(node?.error).toMatch(/Invalid duration/);
     const result = await stack.openai(token).embeddings.create({ model: 'demo-embed', input: 'still serving' });
     expect(result.data).toHaveLength(1);
@@ -170,7 +171,7 @@ describe('spine: openai client → Envoy → processor → demo upstream', () =>
     );
     expect(status.code).toBe(3);
     const doc = JSON.parse(status.stdout) as { nodes: { nodeId: string; rejectedVersion: string; error: string }[] };
-    expect(doc.nodes.find((n) => n.nodeId === 'e2e')).toMatchObject({ rejectedVersion: badVersion });
+    expect(doc.nodes.find((n) => n.nodeId === stack.envoyNodeId)).toMatchObject({ rejectedVersion: badVersion });
   });
 
   it('fails closed when the processor is down: 5xx JSON and nothing upstream', async () => {

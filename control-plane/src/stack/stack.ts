@@ -20,6 +20,14 @@ export interface StackOptions {
   progress?: (message: string) => void;
   /** Sees every request the demo upstream receives (what the model would see). */
   onUpstreamRequest?: (request: ReceivedRequest) => void;
+  /** Environment for `env:` secret references, when not `demo` (which generates its own). */
+  secretEnv?: Readonly<Record<string, string>>;
+  /** Clients connect here instead of the snapshot's listener address (tests use free ports). */
+  listener?: { host: string; port: number };
+  /** How long Envoy drains when stopped; its launcher's default otherwise (tests stop sooner). */
+  envoyDrainTimeS?: number;
+  /** Reload when the snapshot store changes (default); tests that publish call `reloadSnapshots`. */
+  watchSnapshots?: boolean;
 }
 
 export interface RunningStack {
@@ -28,6 +36,8 @@ export interface RunningStack {
   readonly demoUpstream: DemoUpstream | undefined;
   readonly demoIssuer: DemoIssuer | undefined;
   readonly urls: Readonly<Record<string, string>>;
+  /** The node id Envoy reports to the control plane (`app.xds.status()`). */
+  readonly envoyNodeId: string;
   stop(): Promise<void>;
 }
 
@@ -67,7 +77,7 @@ export async function startStack(baseConfig: Readonly<Config>, options: StackOpt
   try {
     let demoUpstream: DemoUpstream | undefined;
     let demoIssuer: DemoIssuer | undefined;
-    const secretEnv = options.demo ? demoSecretEnv(config.home, config.secretEnv) : {};
+    const secretEnv = options.demo ? demoSecretEnv(config.home, config.secretEnv) : (options.secretEnv ?? {});
     if (options.demo) {
       progress('starting the demo upstream and the demo OIDC issuer');
       // The demo upstream requires the same key the policy names, like a real provider.
@@ -79,7 +89,13 @@ export async function startStack(baseConfig: Readonly<Config>, options: StackOpt
       progress(`signing the working tree's policy as development snapshot ${await buildDevSnapshot(config, options.clock)}`);
     }
     progress(`starting the control plane (xDS :${config.ports.xds}, processor :${config.ports.processor}, API :${config.ports.api})`);
-    const app = await start(config, { logger, clock: options.clock, secretEnv, watchSnapshots: true });
+    const app = await start(config, {
+      logger,
+      clock: options.clock,
+      secretEnv,
+      watchSnapshots: options.watchSnapshots ?? true,
+      ...(options.listener ? { listener: options.listener } : {}),
+    });
     stoppers.push(() => app.stop());
     const loaded = await app.reloadSnapshots();
     const snapshot = app.active();
@@ -90,19 +106,20 @@ export async function startStack(baseConfig: Readonly<Config>, options: StackOpt
       bootstrap: renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: config.ports.envoyAdmin, xdsPort: app.xds.port }),
       runDir: path.join(config.home, 'run'),
       logger,
+      ...(options.envoyDrainTimeS === undefined ? {} : { drainTimeS: options.envoyDrainTimeS }),
     });
     stoppers.push(() => envoy.stop());
     await envoy.waitReady();
     progress(`Envoy is ready with snapshot ${snapshot.ref.version}`);
-    const listener = snapshot.compiled.gateway.listener;
+    const listener = options.listener ?? { host: snapshot.compiled.gateway.listener.address, port: snapshot.compiled.gateway.listener.port };
     const urls: Record<string, string> = {
-      gateway: `http://${listener.address}:${listener.port}/v1`,
+      gateway: `http://${listener.host}:${listener.port}/v1`,
       envoyAdmin: envoy.adminUrl,
       controlPlaneApi: `http://${config.host}:${app.api.port}`,
     };
     if (demoUpstream) urls.demoUpstream = demoUpstream.url;
     if (demoIssuer) urls.demoIssuer = demoIssuer.issuer;
-    return { app, envoy, demoUpstream, demoIssuer, urls, stop: stopAll };
+    return { app, envoy, demoUpstream, demoIssuer, urls, envoyNodeId: ENVOY_NODE_ID, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -2,6 +2,9 @@
  * Gateway overhead benchmark: the same demo upstream reached (a) directly, (b) through a plain
  * Envoy with only the router, and (c) through embguard (jwt_authn + ext_proc: identity, access
  * decision, masking, durable audit append; control plane and processor as separate processes).
+ * A fourth target is the floor under (c): embguard's own Envoy configuration (the same ext_proc
+ * filter and modes, from the same builders and xDS server) without jwt_authn, in front of a
+ * processor that answers every message at once and does nothing else.
  * Open-loop fixed-rate runs give latency (scheduled send → response end, so a stall counts for
  * every request it delays); autocannon at saturation gives throughput; /proc gives CPU time of
  * the serving processes. Then the xDS fan-out benchmark. Not a test: prints numbers.
@@ -18,8 +21,11 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { PROJECT_ROOT } from '../control-plane/src/config/index.ts';
 import { startDemoUpstream } from '../control-plane/src/demo/index.ts';
-import { launchEnvoy, type EnvoyProcess } from '../control-plane/src/envoy/index.ts';
+import { systemClock } from '../control-plane/src/clock/index.ts';
+import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../control-plane/src/envoy/index.ts';
 import { createLogger, silentLogger } from '../control-plane/src/log/index.ts';
+import { buildGatewaySnapshot, startXdsServer, type XdsServer } from '../control-plane/src/xds/index.ts';
+import { startPassthroughProcessor } from '../test/fixtures/xds/passthrough.ts';
 import { envoyBinary } from '../test/helpers/envoy.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { makeTempDir } from '../test/helpers/tmp.ts';
@@ -27,7 +33,7 @@ import { startProcessStack, type ProcessStack } from '../test/e2e/process-stack.
 
 const execFileAsync = promisify(execFile);
 const QUICK = process.argv.includes('--quick');
-/** `--only <target>` measures one target (upstream, envoy or embguard), e.g. to profile it. */
+/** `--only <target>` measures one target (upstream, envoy, ext_proc or embguard), e.g. to profile it. */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 /**
  * `--graceful-ext-proc-close`: measure embguard with Envoy's `ext_proc_graceful_grpc_close` runtime
@@ -89,22 +95,56 @@ const INPUTS: Input[] = [
 // Targets.
 
 interface Target {
-  name: 'upstream' | 'envoy' | 'embguard';
+  name: 'upstream' | 'envoy' | 'ext_proc' | 'embguard';
   url: string;
   headers: Record<string, string>;
   /** The processes that serve this target, by role; their CPU time is charged to it. */
   processes: () => Readonly<Record<string, number>>;
 }
 
-async function startUpstreamProcess(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'gateway.ts'), '--serve-upstream'], {
+/** Child modes of this script: services that must not share an event loop with the load generator. */
+type ChildService = '--serve-upstream' | '--serve-passthrough-processor';
+
+async function startChildService(mode: ChildService): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'gateway.ts'), mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`upstream process exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${mode} process exited (${code})`)));
   });
   return { child, port };
+}
+
+const FLOOR_NODE_ID = 'ext-proc-floor';
+const FLOOR_VERSION = '1-f100f100f100';
+
+/**
+ * The floor target's Envoy: configured over ADS from our xDS server with the gateway's own
+ * resources (listener, ext_proc filter and modes, routes, clusters), no jwt_authn, and the
+ * pass-through processor behind ext_proc.
+ */
+async function startFloorEnvoy(upstreamPort: number, processorPort: number, runDir: string): Promise<{ envoy: EnvoyProcess; xds: XdsServer; port: number }> {
+  const port = await freePort();
+  const xds = await startXdsServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), clock: systemClock });
+  xds.setSnapshot(
+    buildGatewaySnapshot(FLOOR_VERSION, {
+      listener: { host: '127.0.0.1', port },
+      processor: { host: '127.0.0.1', port: processorPort, messageTimeoutMs: 5_000 },
+      upstreams: [{ name: 'demo', host: '127.0.0.1', port: upstreamPort }],
+      maxRequestBytes: 8 * 1024 * 1024,
+    }),
+  );
+  const envoy = launchEnvoy({
+    bin: envoyBinary(),
+    bootstrap: renderBootstrap({ nodeId: FLOOR_NODE_ID, adminPort: 0, xdsPort: xds.port }),
+    runDir,
+    logger: createLogger({ level: 'silent' }),
+    logLevel: 'error',
+    drainTimeS: 1,
+  });
+  await envoy.waitReady();
+  return { envoy, xds, port };
 }
 
 /** A static bootstrap: one listener, the router filter only, one cluster to the upstream. */
@@ -225,6 +265,19 @@ function post(agent: http.Agent, target: Target, body: string): Promise<number> 
   });
 }
 
+/** Probes `target` until it answers `status` (a listener pushed over ADS may come up a moment after Envoy); the last status otherwise. */
+async function waitForStatus(target: Target, status: number, timeoutMs: number): Promise<number> {
+  const agent = new http.Agent();
+  const deadline = Date.now() + timeoutMs;
+  let last = await post(agent, target, (INPUTS[1] as Input).body);
+  while (last !== status && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await post(agent, target, (INPUTS[1] as Input).body);
+  }
+  agent.destroy();
+  return last;
+}
+
 /**
  * Open loop at `rate` requests/s: request i is due at start + i/rate, sent when due whatever
  * happened to earlier ones, and its latency is measured from when it was due (no coordinated
@@ -332,10 +385,15 @@ async function main(): Promise<void> {
   let stack: ProcessStack | undefined;
   try {
     process.stderr.write('starting the demo upstream, a plain Envoy and the embguard stack…\n');
-    const upstream = await startUpstreamProcess();
+    const upstream = await startChildService('--serve-upstream');
     stoppers.push(() => void upstream.child.kill('SIGTERM'));
     const plain = await startPlainEnvoy(upstream.port, path.join(dir, 'plain-envoy'));
     stoppers.push(() => plain.envoy.stop());
+    const passthrough = await startChildService('--serve-passthrough-processor');
+    stoppers.push(() => void passthrough.child.kill('SIGTERM'));
+    const floor = await startFloorEnvoy(upstream.port, passthrough.port, path.join(dir, 'floor-envoy'));
+    stoppers.push(() => floor.xds.close());
+    stoppers.push(() => floor.envoy.stop());
     stack = await startProcessStack({
       upstreamUrl: `http://127.0.0.1:${upstream.port}`,
       envoyLogLevel: 'error',
@@ -355,6 +413,12 @@ async function main(): Promise<void> {
         processes: () => ({ envoy: plain.envoy.pid, upstream: upstreamPid }),
       },
       {
+        name: 'ext_proc',
+        url: `http://127.0.0.1:${floor.port}/v1/embeddings`,
+        headers: {},
+        processes: () => ({ envoy: floor.envoy.pid, processor: passthrough.child.pid as number, upstream: upstreamPid }),
+      },
+      {
         name: 'embguard',
         url: `${running.gatewayUrl}/v1/embeddings`,
         headers: { authorization: `Bearer ${token}` },
@@ -367,7 +431,7 @@ async function main(): Promise<void> {
       },
     ];
     for (const target of targets) {
-      const probe = await post(new http.Agent(), target, (INPUTS[1] as Input).body);
+      const probe = await waitForStatus(target, 200, 15_000);
       if (probe !== 200) throw new Error(`${target.name} answered ${probe} to a probe request`);
     }
 
@@ -406,6 +470,7 @@ async function main(): Promise<void> {
         saturationConnections: SATURATION_CONNECTIONS,
         latency: 'open loop, from scheduled send to response end (ms)',
         cpu: 'user+system CPU of the serving processes (/proc/<pid>/stat) per request',
+        floor: "ext_proc: the gateway's resources from the same builders over ADS, no jwt_authn, a pass-through processor",
       },
       targets: { addedP50Ms: 1, addedP99Ms: 3, throughputRatio: 0.7, fanoutMs: 1000 },
       summary: summarize(fixed, saturated),
@@ -439,21 +504,29 @@ interface SummaryRow {
   addedCpuMsPerRequest: number;
   /** Saturation throughput of embguard as a share of plain Envoy's (same input). */
   throughputRatio: number;
+  /** The same three for the floor target (ext_proc with a processor that does nothing). */
+  floor: { addedP50Ms: number; addedP99Ms: number; throughputRatio: number };
 }
 
 function summarize(fixed: FixedRuns, saturated: SaturationRuns): SummaryRow[] {
   return RATES.flatMap((rate) =>
     INPUTS.map((input) => {
       const runs = fixed[rate]?.[input.name] ?? {};
-      const [envoy, embguard] = [runs.envoy, runs.embguard] as FixedRateResult[];
+      const [envoy, floor, embguard] = [runs.envoy, runs.ext_proc, runs.embguard] as FixedRateResult[];
       const sat = saturated[input.name] ?? {};
+      const envoyRps = sat.envoy?.requestsPerSecond ?? 1;
       return {
         rate,
         input: input.name,
         addedP50Ms: embguard!.p50Ms - envoy!.p50Ms,
         addedP99Ms: embguard!.p99Ms - envoy!.p99Ms,
         addedCpuMsPerRequest: embguard!.cpuMsPerRequest - envoy!.cpuMsPerRequest,
-        throughputRatio: (sat.embguard?.requestsPerSecond ?? 0) / (sat.envoy?.requestsPerSecond ?? 1),
+        throughputRatio: (sat.embguard?.requestsPerSecond ?? 0) / envoyRps,
+        floor: {
+          addedP50Ms: floor!.p50Ms - envoy!.p50Ms,
+          addedP99Ms: floor!.p99Ms - envoy!.p99Ms,
+          throughputRatio: (sat.ext_proc?.requestsPerSecond ?? 0) / envoyRps,
+        },
       };
     }),
   );
@@ -503,6 +576,14 @@ function printTable(
     const byRole = saturated[input.name]?.embguard?.cpuMsPerRequestByRole ?? {};
     out.push(`  ${input.name.padEnd(8)} ${Object.entries(byRole).map(([role, ms]) => `${role} ${fmt(ms, 3)}`).join(', ')}`);
   }
+  out.push("floor: embguard's Envoy config without jwt_authn, its processor replaced by one that answers at once");
+  out.push('rate input    |  ext_proc p50/p99    cpu | added p50 added p99 | saturation req/s, share of envoy');
+  for (const row of summary) {
+    const sat = saturated[row.input]?.ext_proc;
+    out.push(
+      `${String(row.rate).padStart(4)} ${row.input.padEnd(8)} | ${cell(fixed[row.rate]?.[row.input]?.ext_proc)} | ${fmt(row.floor.addedP50Ms).padStart(9)} ${fmt(row.floor.addedP99Ms).padStart(9)} | ${fmt(sat?.requestsPerSecond ?? NaN, 0).padStart(6)} ${fmt(row.floor.throughputRatio * 100, 0).padStart(4)}%`,
+    );
+  }
   out.push(`xds fan-out to 50 ADS clients: p50 ${fan.p50Ms ?? 'n/a'} ms, max ${fan.maxMs ?? 'n/a'} ms`);
   // 8 KB at 500 req/s is beyond what the demo upstream alone serves on two cores; the targets are judged on 1 KB.
   const at500 = summary.filter((r) => r.rate === 500 && r.input.startsWith('1KB'));
@@ -512,6 +593,10 @@ function printTable(
     `targets at 500 req/s, 1 KB: added p50 ≤ 1 ms ${verdict(worst((r) => r.addedP50Ms) <= 1)} (worst ${fmt(worst((r) => r.addedP50Ms))}); ` +
       `added p99 ≤ 3 ms ${verdict(worst((r) => r.addedP99Ms) <= 3)} (worst ${fmt(worst((r) => r.addedP99Ms))}); ` +
       `saturation ≥ 70% of Envoy ${verdict(minRatio >= 0.7)} (worst ${fmt(minRatio * 100, 0)}%); fan-out ≤ 1 s ${verdict((fan.maxMs ?? Infinity) <= 1000)}`,
+  );
+  out.push(
+    `the floor at 500 req/s, 1 KB (ext_proc alone, nothing processed): added p50 ${fmt(worst((r) => r.floor.addedP50Ms))}, ` +
+      `added p99 ${fmt(worst((r) => r.floor.addedP99Ms))}, saturation ${fmt(Math.min(...at500.map((r) => r.floor.throughputRatio)) * 100, 0)}% of Envoy (worst of the two inputs)`,
   );
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -524,6 +609,13 @@ if (process.argv[2] === '--serve-upstream') {
   const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0, logger: silentLogger() });
   process.stdout.write(`${JSON.stringify({ port: upstream.port })}\n`);
   process.on('SIGTERM', () => void upstream.close().then(() => process.exit(0)));
+} else if (process.argv[2] === '--serve-passthrough-processor') {
+  const processor = await startPassthroughProcessor();
+  process.stdout.write(`${JSON.stringify({ port: processor.port })}\n`);
+  process.on('SIGTERM', () => {
+    processor.close();
+    process.exit(0);
+  });
 } else {
   await main();
 }

@@ -384,7 +384,7 @@ async function main(): Promise<void> {
   const stoppers: (() => Promise<void> | void)[] = [() => cleanup()];
   let stack: ProcessStack | undefined;
   try {
-    process.stderr.write('starting the demo upstream, a plain Envoy and the embguard stack…\n');
+    process.stderr.write('starting the demo upstream, a plain Envoy, the floor and the embguard stack…\n');
     const upstream = await startChildService('--serve-upstream');
     stoppers.push(() => void upstream.child.kill('SIGTERM'));
     const plain = await startPlainEnvoy(upstream.port, path.join(dir, 'plain-envoy'));

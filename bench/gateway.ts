@@ -35,11 +35,6 @@ const execFileAsync = promisify(execFile);
 const QUICK = process.argv.includes('--quick');
 /** `--only <target>` measures one target (upstream, envoy, ext_proc or embguard), e.g. to profile it. */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-/**
- * `--graceful-ext-proc-close`: measure embguard with Envoy's `ext_proc_graceful_grpc_close` runtime
- * guard on (Envoy then half-closes ext_proc streams instead of resetting each one; see docs/performance.md).
- */
-const GRACEFUL_CLOSE = process.argv.includes('--graceful-ext-proc-close');
 /** `--profile`: run the embguard roles under `node --cpu-prof`; profiles land in bench/results/profiles/. */
 const PROFILE_DIR = process.argv.includes('--profile') ? path.join(PROJECT_ROOT, 'bench', 'results', 'profiles') : undefined;
 /** Fixed rates: a light load that shows the per-request cost, and the 500 req/s of the target. */
@@ -397,7 +392,6 @@ async function main(): Promise<void> {
     stack = await startProcessStack({
       upstreamUrl: `http://127.0.0.1:${upstream.port}`,
       envoyLogLevel: 'error',
-      ...(GRACEFUL_CLOSE ? { envoyRuntime: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true } } : {}),
       ...(PROFILE_DIR ? { roleNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
     });
     const running = stack;
@@ -462,7 +456,6 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: await machineDescription(),
       method: {
-        extProcGracefulClose: GRACEFUL_CLOSE,
         rates: RATES,
         fixedSeconds: FIXED_SECONDS,
         warmupSeconds: WARMUP_SECONDS,

@@ -64,11 +64,6 @@ export interface ProcessStackOptions {
   env?: Record<string, string>;
   /** Envoy's log level (`warn` by default). */
   envoyLogLevel?: string;
-  /**
-   * Envoy runtime values added to the bootstrap as a static layer, to try a runtime guard
-   * (e.g. `envoy.reloadable_features.ext_proc_graceful_grpc_close`) before the product sets it.
-   */
-  envoyRuntime?: Record<string, string | number | boolean>;
   /** Extra `node` flags for the role processes, e.g. `--cpu-prof` to profile them. */
   roleNodeArgs?: readonly string[];
 }
@@ -122,13 +117,6 @@ function gatewayDocuments(base: PolicyDocument[], listenerPort: number, options:
     }
     return copy;
   });
-}
-
-/** The bootstrap with `runtime` as an extra static layer on top of any layers it has. */
-function withRuntime(bootstrap: object, runtime: ProcessStackOptions['envoyRuntime']): object {
-  if (!runtime) return bootstrap;
-  const layered = (bootstrap as { layered_runtime?: { layers?: object[] } }).layered_runtime;
-  return { ...bootstrap, layered_runtime: { layers: [...(layered?.layers ?? []), { name: 'process-stack', static_layer: runtime }] } };
 }
 
 /** Resolves once the child printed its JSON `ready` line; rejects if it exits first or takes too long. */
@@ -217,7 +205,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     await startRole('processor');
     const envoy = launchEnvoy({
       bin: envoyBinary(),
-      bootstrap: withRuntime(renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: ports.admin, xdsPort: ports.xds }), options.envoyRuntime),
+      bootstrap: renderBootstrap({ nodeId: ENVOY_NODE_ID, adminPort: ports.admin, xdsPort: ports.xds }),
       runDir: path.join(home, 'run'),
       logger,
       logLevel: options.envoyLogLevel ?? 'warn',

@@ -31,13 +31,16 @@ function cpuPerCall(fn: () => void, calls: number): number {
 }
 
 const sorted = (values: Float64Array): Float64Array => values.slice().sort();
-const at = (values: Float64Array, q: number): number => values[Math.min(values.length - 1, Math.floor(values.length * q))]!;
+const quantile = (values: Float64Array, q: number): number => values[Math.min(values.length - 1, Math.floor(values.length * q))]!;
+
+/** Kept so the compiler cannot drop `fixedTask`'s loop as unused. */
+let fixedTaskSink = 0;
 
 /** A task that allocates nothing and takes the same time on every call, about `rounds` × 1 ns. */
-function fixedTask(rounds: number): number {
+function fixedTask(rounds: number): void {
   let x = 1;
   for (let i = 0; i < rounds; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
-  return x;
+  fixedTaskSink ^= x;
 }
 
 /** Rounds of `fixedTask` that take about `micros` µs. */
@@ -60,12 +63,12 @@ async function youngCollections(observer: () => PerformanceEntry[]): Promise<num
     .map((entry) => entry.startTime);
 }
 
-async function measure(fn: () => void, iterations: number, cpuCalls = 10_000): Promise<Stats> {
+async function measure(fn: () => void, iterations: number): Promise<Stats> {
   for (let i = 0; i < Math.min(iterations, 2_000); i++) fn(); // warm up the JIT
   const starts = new Float64Array(iterations);
   const samples = new Float64Array(iterations);
   const control = new Float64Array(iterations);
-  const rounds = calibrate(at(sorted(new Float64Array(200).map(() => timeOnce(fn))), 0.5));
+  const rounds = calibrate(quantile(sorted(new Float64Array(200).map(() => timeOnce(fn))), 0.5));
   const entries: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
@@ -83,13 +86,13 @@ async function measure(fn: () => void, iterations: number, cpuCalls = 10_000): P
   const all = sorted(samples);
   const controls = sorted(control);
   return {
-    p50: at(all, 0.5),
-    p99: at(all, 0.99),
+    p50: quantile(all, 0.5),
+    p99: quantile(all, 0.99),
     mean: samples.reduce((a, b) => a + b, 0) / iterations,
     scavenges: collections.length,
-    p99WithoutGc: at(sorted(samples.filter((_, index) => !withGc.has(index))), 0.99),
-    machineSpread: at(controls, 0.99) / at(controls, 0.5),
-    cpu: cpuCalls > 0 ? cpuPerCall(fn, cpuCalls) : at(all, 0.5),
+    p99WithoutGc: quantile(sorted(samples.filter((_, index) => !withGc.has(index))), 0.99),
+    machineSpread: quantile(controls, 0.99) / quantile(controls, 0.5),
+    cpu: cpuPerCall(fn, 10_000),
   };
 }
 

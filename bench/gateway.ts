@@ -26,7 +26,7 @@ import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../control-plan
 import { createLogger, silentLogger } from '../control-plane/src/log/index.ts';
 import { buildGatewaySnapshot, startXdsServer, type XdsServer } from '../control-plane/src/xds/index.ts';
 import { startPassthroughProcessor } from '../test/fixtures/xds/passthrough.ts';
-import { envoyBinary } from '../test/helpers/envoy.ts';
+import { envoyBinary, waitUntil } from '../test/helpers/envoy.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { makeTempDir } from '../test/helpers/tmp.ts';
 import { startProcessStack, type ProcessStack } from '../test/e2e/process-stack.ts';
@@ -130,15 +130,7 @@ async function startFloorEnvoy(upstreamPort: number, processorPort: number, runD
       maxRequestBytes: 8 * 1024 * 1024,
     }),
   );
-  const envoy = launchEnvoy({
-    bin: envoyBinary(),
-    bootstrap: renderBootstrap({ nodeId: FLOOR_NODE_ID, adminPort: 0, xdsPort: xds.port }),
-    runDir,
-    logger: createLogger({ level: 'silent' }),
-    logLevel: 'error',
-    drainTimeS: 1,
-  });
-  await envoy.waitReady();
+  const envoy = await startQuietEnvoy(renderBootstrap({ nodeId: FLOOR_NODE_ID, adminPort: 0, xdsPort: xds.port }), runDir);
   return { envoy, xds, port };
 }
 
@@ -186,18 +178,16 @@ function plainEnvoyBootstrap(listenerPort: number, upstreamPort: number): object
   };
 }
 
+/** An Envoy of the benchmark's own (plain or floor): errors only in its log, a short drain. */
+async function startQuietEnvoy(bootstrap: object, runDir: string): Promise<EnvoyProcess> {
+  const envoy = launchEnvoy({ bin: envoyBinary(), bootstrap, runDir, logger: createLogger({ level: 'silent' }), logLevel: 'error', drainTimeS: 1 });
+  await envoy.waitReady();
+  return envoy;
+}
+
 async function startPlainEnvoy(upstreamPort: number, runDir: string): Promise<{ envoy: EnvoyProcess; port: number }> {
   const port = await freePort();
-  const envoy = launchEnvoy({
-    bin: envoyBinary(),
-    bootstrap: plainEnvoyBootstrap(port, upstreamPort),
-    runDir,
-    logger: createLogger({ level: 'silent' }),
-    logLevel: 'error',
-    drainTimeS: 1,
-  });
-  await envoy.waitReady();
-  return { envoy, port };
+  return { envoy: await startQuietEnvoy(plainEnvoyBootstrap(port, upstreamPort), runDir), port };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,19 +248,6 @@ function post(agent: http.Agent, target: Target, body: string): Promise<number> 
     req.on('error', () => resolve(0));
     req.end(body);
   });
-}
-
-/** Probes `target` until it answers `status` (a listener pushed over ADS may come up a moment after Envoy); the last status otherwise. */
-async function waitForStatus(target: Target, status: number, timeoutMs: number): Promise<number> {
-  const agent = new http.Agent();
-  const deadline = Date.now() + timeoutMs;
-  let last = await post(agent, target, (INPUTS[1] as Input).body);
-  while (last !== status && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    last = await post(agent, target, (INPUTS[1] as Input).body);
-  }
-  agent.destroy();
-  return last;
 }
 
 /**
@@ -424,10 +401,12 @@ async function main(): Promise<void> {
         }),
       },
     ];
+    // A listener pushed over ADS may come up a moment after its Envoy is ready.
+    const probe = new http.Agent();
     for (const target of targets) {
-      const probe = await waitForStatus(target, 200, 15_000);
-      if (probe !== 200) throw new Error(`${target.name} answered ${probe} to a probe request`);
+      await waitUntil(async () => ((await post(probe, target, (INPUTS[1] as Input).body)) === 200 ? true : undefined), 15_000, `${target.name} to answer 200`);
     }
+    probe.destroy();
 
     const measured = ONLY ? targets.filter((t) => t.name === ONLY) : targets;
     const fixed: FixedRuns = {};

@@ -10,7 +10,7 @@ import type { DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
 import type { PolicyDocument } from '../../control-plane/src/policy/index.ts';
 import { startStack as startRunningStack } from '../../control-plane/src/stack/index.ts';
-import { envoyBinary } from '../helpers/envoy.ts';
+import { envoyBinary, waitUntil } from '../helpers/envoy.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { startDemoServices } from './demo-services.ts';
@@ -72,13 +72,8 @@ export async function startStack(options: { logger?: Logger; secretEnv?: Record<
     const { app } = running;
 
     const waitForVersion = async (version: string, timeoutMs = 15_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const node = app.xds.status().find((candidate) => candidate.nodeId === running.envoyNodeId);
-        if (node?.acceptedVersion === version) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`Envoy did not ACK ${version} within ${timeoutMs} ms`);
+      const acked = () => app.xds.status().find((node) => node.nodeId === running.envoyNodeId)?.acceptedVersion === version;
+      await waitUntil(() => (acked() ? true : undefined), timeoutMs, `Envoy to ACK ${version}`);
     };
     await waitForVersion(first);
 

@@ -13,7 +13,7 @@ import type { PolicyDocument } from '../../control-plane/src/policy/index.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { startDemoServices } from './demo-services.ts';
-import { envoyBinary } from '../helpers/envoy.ts';
+import { envoyBinary, waitUntil } from '../helpers/envoy.ts';
 
 const execFileAsync = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'control-plane', 'bin', 'embguard.js');
@@ -25,7 +25,6 @@ const tail = (text: string): string =>
     .slice(-60)
     .map((line) => (line.length > 600 ? `${line.slice(0, 600)}…` : line))
     .join('\n');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The two embguard roles, each run as `node control-plane/bin/embguard.js <role>`. */
 export type RoleName = 'processor' | 'control-plane';
@@ -223,13 +222,11 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
 
     const gatewayUrl = `http://127.0.0.1:${ports.listener}`;
     // Ready means the listener from the snapshot is live: wait until it accepts a request.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const status = await fetch(`${gatewayUrl}/v1/models`).then((r) => r.status, () => 0);
-      if (status !== 0) break;
-      if (Date.now() > deadline) throw new Error(`the gateway listener on ${ports.listener} did not come up`);
-      await sleep(50);
-    }
+    await waitUntil(
+      () => fetch(`${gatewayUrl}/v1/models`).then(() => true, () => undefined),
+      15_000,
+      `the gateway listener on ${ports.listener}`,
+    );
 
     const stack: ProcessStack = {
       home,

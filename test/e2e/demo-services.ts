@@ -26,7 +26,7 @@ export interface DemoServices {
 }
 
 /** Policy documents as if read from `policies/<kind>.yaml`, the shape a snapshot carries. */
-export function asPolicyFiles(documents: readonly PolicyDocument[]): PolicyFileDocument[] {
+function asPolicyFiles(documents: readonly PolicyDocument[]): PolicyFileDocument[] {
   return documents.map((document) => ({ file: `policies/${document.kind}.yaml`, document }));
 }
 

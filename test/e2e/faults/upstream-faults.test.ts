@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEnvoy } from '../../helpers/envoy.ts';
+import { requireEnvoy, waitUntil } from '../../helpers/envoy.ts';
 import { startProcessStack, type ProcessStack } from '../process-stack.ts';
 import { CANARIES, expectAuditVerifies, expectOpenAIError, piiRequest, printLogsOnFailure } from './shared.ts';
 
@@ -58,8 +58,16 @@ describe('fault: upstream down or slow', () => {
     const started = Date.now();
     const res = await s.embed(token, piiRequest(n));
     const elapsedMs = Date.now() - started;
-    await new Promise((r) => setTimeout(r, 300)); // request.completed is recorded after the answer.
-    const added = (await s.auditRecords()).slice(before);
+    // request.completed is recorded after the answer, with the next commit: waited for, so a late
+    // one cannot land among the next exchange's records.
+    const added = await waitUntil(
+      async () => {
+        const records = (await s.auditRecords()).slice(before);
+        return records.some((record) => record.type === 'request.completed') ? records : undefined;
+      },
+      10_000,
+      `the completion record of exchange ${n}`,
+    );
     return { ...res, elapsedMs, added };
   }
 

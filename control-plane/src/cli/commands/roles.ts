@@ -25,11 +25,17 @@ async function runRole(
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }).child({ role: name });
   const role = await start(config, logger);
-  const feed = openSnapshotFeed(config, logger, (snapshot) => role.apply(snapshot), await lastEnforcedSeq(role.shared.audit.store));
-  const loaded = await feed.reload();
-  if (!feed.current()) {
+  let feed: ReturnType<typeof openSnapshotFeed>;
+  try {
+    feed = openSnapshotFeed(config, logger, (snapshot) => role.apply(snapshot), await lastEnforcedSeq(role.shared.audit.store));
+    const loaded = await feed.reload();
+    if (!feed.current()) {
+      throw new Error(`${name}: no enforceable snapshot in ${config.snapshots.source} (${loaded.status}${loaded.rejected.map((r) => `; ${r.message}`).join('')})`);
+    }
+  } catch (err) {
+    // A listening server would keep the process alive after the error was reported.
     await role.close();
-    throw new Error(`${name}: no enforceable snapshot in ${config.snapshots.source} (${loaded.status}${loaded.rejected.map((r) => `; ${r.message}`).join('')})`);
+    throw err;
   }
   const unwatch = feed.watch();
   process.stdout.write(`${JSON.stringify({ role: name, status: 'ready', snapshot: feed.current()?.version })}\n`);

@@ -20,7 +20,7 @@ typecheck: $(NPM_STAMP)
 	npx tsc --noEmit -p tsconfig.json
 
 demo: install
-	node control-plane/bin/embguard.js demo
+	control-plane/bin/embguard.js demo
 
 test: install typecheck
 	bash ci/install-system-deps.sh

@@ -27,6 +27,7 @@ import { createLogger, silentLogger } from '../control-plane/src/log/index.ts';
 import { buildGatewaySnapshot, startXdsServer, type XdsServer } from '../control-plane/src/xds/index.ts';
 import { startPassthroughProcessor } from '../test/fixtures/xds/passthrough.ts';
 import { envoyBinary, waitUntil } from '../test/helpers/envoy.ts';
+import { CLI_NODE_FLAGS } from '../test/helpers/cli.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { makeTempDir } from '../test/helpers/tmp.ts';
 import { startProcessStack, type ProcessStack } from '../test/e2e/process-stack.ts';
@@ -101,7 +102,8 @@ interface Target {
 type ChildService = '--serve-upstream' | '--serve-passthrough-processor';
 
 async function startChildService(mode: ChildService): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'gateway.ts'), mode], {
+  // The node flags of the embguard roles, so the floor's processor runs as the real one does.
+  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, '--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'gateway.ts'), mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {

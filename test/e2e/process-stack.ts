@@ -4,19 +4,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { auditPaths, openSqliteStore } from '../../control-plane/src/audit/index.ts';
-import { PROJECT_ROOT } from '../../control-plane/src/config/index.ts';
 import type { DemoUpstream, ReceivedRequest } from '../../control-plane/src/demo/index.ts';
 import { launchEnvoy, renderBootstrap, type EnvoyProcess } from '../../control-plane/src/envoy/index.ts';
 import type { DemoIssuer } from '../../control-plane/src/identity/index.ts';
 import { createLogger, type Logger } from '../../control-plane/src/log/index.ts';
 import type { PolicyDocument } from '../../control-plane/src/policy/index.ts';
+import { CLI, CLI_NODE_FLAGS } from '../helpers/cli.ts';
 import { freePort } from '../helpers/ports.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { startDemoServices } from './demo-services.ts';
 import { envoyBinary, waitUntil } from '../helpers/envoy.ts';
 
 const execFileAsync = promisify(execFile);
-const CLI = path.join(PROJECT_ROOT, 'control-plane', 'bin', 'embguard.js');
 const ENVOY_NODE_ID = 'process-stack';
 /** The last lines of a log, each cut short: enough to see why, not a flood. */
 const tail = (text: string): string =>
@@ -26,7 +25,7 @@ const tail = (text: string): string =>
     .map((line) => (line.length > 600 ? `${line.slice(0, 600)}…` : line))
     .join('\n');
 
-/** The two embguard roles, each run as `node control-plane/bin/embguard.js <role>`. */
+/** The two embguard roles, each run as `embguard <role>` with the CLI's node flags. */
 export type RoleName = 'processor' | 'control-plane';
 
 /** One audit log entry as stored: its index and parsed canonical JSON event. */
@@ -100,6 +99,8 @@ export interface ProcessStack {
   verifyAudit(): Promise<{ code: number; stdout: string; stderr: string }>;
   /** One Envoy admin stat (`/stats?filter=^name$`), or undefined if Envoy does not have it. */
   envoyStat(name: string): Promise<number | undefined>;
+  /** Everything a role process logged so far. */
+  roleLog(name: RoleName): string;
   /** Child logs (roles, Envoy, in-process services), for printing when a test failed. */
   logs(): string;
   stop(): Promise<void>;
@@ -173,7 +174,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       const logFile = path.join(logDir, `${name}.log`);
       if (!logFiles.includes(logFile)) logFiles.push(logFile);
       const log = fs.openSync(logFile, 'a');
-      const child = spawn(process.execPath, [...(options.roleNodeArgs ?? []), CLI, name], {
+      const child = spawn(process.execPath, [...CLI_NODE_FLAGS, ...(options.roleNodeArgs ?? []), CLI, name], {
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', log],
       });
@@ -273,6 +274,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
         }
       },
       envoyStat,
+      roleLog: (name) => fs.readFileSync(path.join(logDir, `${name}.log`), 'utf8'),
       logs() {
         return logFiles
           .filter((file) => fs.existsSync(file))

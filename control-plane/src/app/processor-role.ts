@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import { fingerprintKeyFile, loadFingerprintKey, rotationAuditEvent, UpstreamCredentials } from '../credentials/index.ts';
@@ -18,12 +19,35 @@ export interface ProcessorRole {
   close(): Promise<void>;
 }
 
+/** The young generation (MB per semi-space) the CLI starts node with (`control-plane/bin/embguard.js`). */
+export const PROCESSOR_YOUNG_GENERATION_MB = 16;
+
+function youngGenerationMb(): number {
+  const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return (space?.space_size ?? 0) / 2 ** 20;
+}
+
+/** Says so when node runs with a young generation too small for the processor's garbage: each
+ * collection stalls the one request it lands in, by default about every 130th PII-dense request. */
+function checkYoungGeneration(logger: Logger): void {
+  const youngGeneration = youngGenerationMb();
+  if (youngGeneration >= PROCESSOR_YOUNG_GENERATION_MB) {
+    logger.info({ youngGenerationMb: youngGeneration }, 'young generation sized for the processor');
+    return;
+  }
+  logger.warn(
+    { youngGenerationMb: youngGeneration, recommendedMb: PROCESSOR_YOUNG_GENERATION_MB },
+    `young generation is ${youngGeneration} MB: garbage collections will stall masked requests often; start node with --min-semi-space-size=${PROCESSOR_YOUNG_GENERATION_MB} (control-plane/bin/embguard.js does)`,
+  );
+}
+
 export async function startProcessorRole(
   config: Readonly<Config>,
   deps: { logger: Logger; clock: Clock; shared: SharedState; secrets: SecretSources },
 ): Promise<ProcessorRole> {
   // The tokenizer table takes ~0.4 s to load; pay it at start, not on the first token-id request.
   preloadTokenizer();
+  checkYoungGeneration(deps.logger);
   const policy = new SwappablePolicy();
   const credentials = new UpstreamCredentials({
     sources: deps.secrets,

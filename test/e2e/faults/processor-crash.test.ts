@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PROCESSOR_YOUNG_GENERATION_MB } from '../../../control-plane/src/app/index.ts';
 import { filesContaining } from '../process-stack.ts';
 import { CANARIES, expectAuditVerifies, expectOpenAIError, piiRequest, receivedById, useProcessStack } from './shared.ts';
 
@@ -14,6 +15,15 @@ interface Outcome {
 
 describe('fault: kill -9 the processor under load', () => {
   const stack = useProcessStack();
+
+  it('runs the processor with the young generation the CLI starts node with', () => {
+    const started = stack()
+      .roleLog('processor')
+      .split('\n')
+      .find((line) => line.includes('young generation'));
+    expect(started).toContain('young generation sized for the processor');
+    expect(JSON.parse(started!).youngGenerationMb).toBeGreaterThanOrEqual(PROCESSOR_YOUNG_GENERATION_MB);
+  });
 
   it('forwards nothing unrecorded or unmasked, loses no acknowledged record, and resumes within seconds of a restart', async () => {
     const s = stack();

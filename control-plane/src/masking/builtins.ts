@@ -325,7 +325,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'PRIVATE_KEY',
     specificity: 100,
     regex: /-----BEGIN[\sA-Z0-9]{0,40}PRIVATE\s{1,4}KEY(?:\s{1,4}BLOCK)?-----(?:[\s\S]{0,16384}?-----END[\sA-Z0-9]{0,40}PRIVATE\s{1,4}KEY(?:\s{1,4}BLOCK)?-----|[A-Za-z0-9+/=\s:,-]{0,16384})/gi,
-    lowerLiterals: ['private'],
+    literals: ['-----'],
   },
   {
     type: 'AZURE_CONNECTION_STRING',
@@ -344,6 +344,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
   {
     type: 'DB_CONNECTION_STRING',
     specificity: 95,
+    literals: ['='],
     lowerLiterals: ['password', 'pwd'],
     regex: /\b(?:Server|Data Source|Host|Address)\s{0,3}=\s{0,3}[^;\n]{1,256};[^\n"'`]{0,1024}?\b(?:Password|Pwd)\s{0,3}=\s{0,3}[^;\s"'`]{1,256};?/gi,
   },
@@ -359,11 +360,13 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'AWS_ACCESS_KEY',
     specificity: 90,
     regex: /\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b/g,
+    literals: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3T'],
   },
   {
     type: 'AWS_SECRET_KEY',
     specificity: 85,
     regex: /secret_?(?:access_?)?key["']?\s{0,3}(?:[:=]|=>)\s{0,3}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
+    literals: [':', '='],
     valueGroup: 1,
     validate: hasDigitAndLetter,
   },
@@ -403,11 +406,13 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'GITHUB_TOKEN',
     specificity: 90,
     regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{50,255})\b/g,
+    literals: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
   },
   {
     type: 'GITLAB_TOKEN',
     specificity: 90,
     regex: /\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent|ffct)-[A-Za-z0-9_-]{20,64}(?![A-Za-z0-9_-])/g,
+    literals: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glcbt-', 'gloas-', 'glsoat-', 'glft-', 'glimt-', 'glagent-', 'glffct-'],
   },
   {
     type: 'NPM_TOKEN',
@@ -457,6 +462,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'BEARER_TOKEN',
     specificity: 60,
     regex: /\b(Bearer|Basic)[ \t]{1,4}([A-Za-z0-9._~+/-]{16,4096}=*)/dgi,
+    lowerLiterals: ['bearer', 'basic'],
     valueGroup: 2,
     validate: (v, m) =>
       m[1]!.toLowerCase() === 'basic' ? Buffer.from(v, 'base64').toString('latin1').includes(':') : hasDigitAndLetter(v),
@@ -465,6 +471,8 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'GENERIC_SECRET',
     specificity: 50,
     regex: /(password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|client[_-]?secret|private[_-]?key|credentials?)[A-Za-z0-9_.-]{0,20}["']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}["']?([^\s"'`,;<>(){}[\]]{6,256})/dgi,
+    // Every assignment has a `:` or `=`; prose without either skips this case-insensitive pass.
+    literals: [':', '='],
     valueGroup: 2,
     validate: genericSecretValid,
   },
@@ -520,6 +528,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'MAC_ADDRESS',
     specificity: 60,
     regex: /(?<![\w:.-])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-]|\.\w)/g,
+    literals: [':', '-'],
     shape: /[:-][0-9A-Fa-f]{2}[:-]/,
     validate: (v) => DIGIT.test(v),
     canonical: macCanonical,

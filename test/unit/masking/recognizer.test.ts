@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ADVERSARIAL, CLEAN_2KB, DENSE_2KB } from '../../../bench/masking-inputs.ts';
 import { BUILTIN_PATTERN_SPECS } from '../../../control-plane/src/masking/builtins.ts';
-import { patternRecognizer, type StartedPatternSpec } from '../../../control-plane/src/masking/recognizer.ts';
+import { patternRecognizer, type PatternSpec, type StartedPatternSpec } from '../../../control-plane/src/masking/recognizer.ts';
 import { ReusableScanContext, type Candidate } from '../../../control-plane/src/masking/scan-context.ts';
 import { generateCorpus } from '../../fixtures/masking/generate-corpus.ts';
 
@@ -57,6 +57,35 @@ describe('recognizers with starts', () => {
     const text = fc.array(fc.oneof(fc.stringMatching(shapeOf(spec.regex)), neighbour), { maxLength: 6 }).map((parts) => parts.join(''));
     fc.assert(fc.property(text, (sample) => expectSameMatches(sample, [spec])), { numRuns: 300 });
   });
+});
+
+// A prefilter that says no to a text its recognizer would find something in lets that value
+// through unmasked. Each built-in recognizer's `find` runs regardless of its prefilter here, and
+// wherever it finds a candidate the prefilter must have said yes.
+function expectPrefilterAdmits(spec: PatternSpec, text: string): void {
+  const recognizer = patternRecognizer(spec);
+  const found: Candidate[] = [];
+  recognizer.find(new ReusableScanContext(2026).reset(text), found);
+  if (found.length > 0) expect(recognizer.applies(new ReusableScanContext(2026).reset(text)), `${spec.type} ${spec.regex.source} in ${JSON.stringify(text)}`).toBe(true);
+}
+
+describe('recognizer prefilters', () => {
+  it('admit every text of the labelled corpus and the benchmark inputs their recognizer finds something in', () => {
+    const texts = [...generateCorpus(20, 400).map((record) => record.text), CLEAN_2KB, DENSE_2KB, ...Object.values(ADVERSARIAL).map((t) => t.slice(0, 4096))];
+    for (const spec of BUILTIN_PATTERN_SPECS) for (const text of texts) expectPrefilterAdmits(spec, text);
+  });
+
+  it.each(BUILTIN_PATTERN_SPECS.map((spec) => [spec.type, spec.regex.source.slice(0, 40), spec] as const))(
+    '%s (%s…) admits text of its own shape it finds something in',
+    (_type, _source, spec) => {
+      const neighbour = fc.constantFrom(' ', '-', '.', ':', '=', '/', '_', 'a', 'Z', '0', '\n', '');
+      // fast-check generates from case-sensitive patterns only: the pattern's own spelling, then.
+      const shape = shapeOf(spec.regex);
+      const spelled = new RegExp(shape.source, shape.flags.replace('i', ''));
+      const text = fc.array(fc.oneof(fc.stringMatching(spelled), neighbour), { maxLength: 6 }).map((parts) => parts.join(''));
+      fc.assert(fc.property(text, (sample) => expectPrefilterAdmits(spec, sample)), { numRuns: 200 });
+    },
+  );
 });
 
 /** `regex` without lookarounds and `\b`, and with back-references as a separator class. */

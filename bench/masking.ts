@@ -4,8 +4,8 @@
  * Targets (issue 4): clean 2 KB p99 ≤ 50 µs, dense 2 KB p99 ≤ 200 µs, ≥ 50 MB/s on clean text.
  */
 import os from 'node:os';
-import v8 from 'node:v8';
 import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { PROCESSOR_YOUNG_GENERATION_MB, youngGenerationMb } from '../control-plane/src/app/index.ts';
 import { createMaskingEngine, DEFAULT_MASKING_RULES, MaskingLimitError, scanEmbeddingsInput, type MaskingEngine } from '../control-plane/src/masking/index.ts';
 import { ADVERSARIAL, CLEAN_2KB, DENSE_2KB } from './masking-inputs.ts';
 
@@ -158,9 +158,8 @@ function benchAdversarial(engine: MaskingEngine): void {
 }
 
 const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-const youngGeneration = (v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
 console.log(`masking benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, load average ${load}`);
-console.log(`young generation ${youngGeneration} MB per semi-space (the processor's is at least 16 MB: control-plane/bin/embguard.js)`);
+console.log(`young generation ${youngGenerationMb()} MB per semi-space (the processor's is at least ${PROCESSOR_YOUNG_GENERATION_MB} MB: control-plane/bin/embguard.js)`);
 console.log('(p50/p99 are wall-clock per request and include time the OS gives to other processes;');
 console.log(' each young GC lands inside one of the 20,000 timed requests: with more than 200, p99 includes a GC pause)\n');
 const engine = createMaskingEngine(DEFAULT_MASKING_RULES);

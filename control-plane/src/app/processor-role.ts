@@ -22,7 +22,8 @@ export interface ProcessorRole {
 /** The young generation (MB per semi-space) the CLI starts node with (`control-plane/bin/embguard.js`). */
 export const PROCESSOR_YOUNG_GENERATION_MB = 16;
 
-function youngGenerationMb(): number {
+/** The size of one semi-space of V8's young generation, in MB. */
+export function youngGenerationMb(): number {
   const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   return (space?.space_size ?? 0) / 2 ** 20;
 }

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROJECT_ROOT } from '../../control-plane/src/config/index.ts';
+import { CLI } from '../helpers/cli.ts';
 import { startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
 import { silentLogger } from '../../control-plane/src/log/index.ts';
 import type { PolicyDocument, UpstreamSpec } from '../../control-plane/src/policy/index.ts';
@@ -16,7 +17,6 @@ import { demoPolicyDocuments } from './demo-services.ts';
 import { startStack, type Stack } from './harness.ts';
 
 const run = promisify(execFile);
-const CLI = path.join(PROJECT_ROOT, 'control-plane/bin/embguard.js');
 
 /** Upstream keys: unusual enough that finding one anywhere means it leaked. */
 const ENV_CANARY = 'sk-canary-env-Q7x3v9Lr2Wm5Bd8F';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../control-plane/src/audit/index.ts';
-import { PROJECT_ROOT } from '../../control-plane/src/config/index.ts';
+import { CLI } from '../helpers/cli.ts';
 import { requireEnvoy } from '../helpers/envoy.ts';
 import { startStack, type Stack } from './harness.ts';
 
@@ -92,7 +92,7 @@ describe('masking and audit through Envoy', () => {
       return [CANARY_EMAIL, CANARY_CARD, CANARY_CARD.replaceAll(' ', ''), CANARY_SECRET].some((canary) => content.includes(canary));
     });
     expect(leaks).toEqual([]);
-    const verify = await run(process.execPath, [path.join(PROJECT_ROOT, 'control-plane/bin/embguard.js'), 'audit', 'verify'], {
+    const verify = await run(process.execPath, [CLI, 'audit', 'verify'], {
       env: { ...process.env, EMBGUARD_HOME: stack.home },
     });
     expect(verify.stdout).toMatch(/(\d+)\/\1 entries valid/);

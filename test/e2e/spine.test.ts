@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../control-plane/src/config/index.ts';
+import { CLI } from '../helpers/cli.ts';
 import { startDemoUpstream, type DemoUpstream, type ReceivedRequest } from '../../control-plane/src/demo/index.ts';
 import { silentLogger } from '../../control-plane/src/log/index.ts';
 import { toXdsSnapshot } from '../../control-plane/src/runtime/index.ts';
@@ -161,7 +160,7 @@ describe('spine: openai client → Envoy → processor → demo upstream', () =>
     expect(result.data).toHaveLength(1);
 
     // A node on a rejected config makes `xds status` exit 3, for scripts and CI.
-    const status = await run(process.execPath, [path.join(PROJECT_ROOT, 'control-plane/bin/embguard.js'), 'xds', 'status', '--json'], {
+    const status = await run(process.execPath, [CLI, 'xds', 'status', '--json'], {
       env: { ...process.env, EMBGUARD_HOME: stack.home, EMBGUARD_API_PORT: String(stack.app.api.port) },
     }).then(
       () => {

@@ -18,7 +18,7 @@ interface PatternSpecBase {
   readonly literals?: readonly string[];
   /** Prefilter: the text must contain one of these (written in lower case), in any case. */
   readonly lowerLiterals?: readonly string[];
-  /** Prefilter: the text must hold a digit run at least this long (see `ScanContext.maxDigitRun`). */
+  /** Prefilter: the text must hold a digit run at least this long (see `ScanContext.hasDigitRun`). */
   readonly minDigitRun?: number;
   /** Prefilter: a cheap (non-global) regex the text must match, for shapes literals cannot express.
    * Its result is memoised per text, so recognizers may share one. */
@@ -150,7 +150,7 @@ function prefilter(spec: PatternSpec, context: RegExp | undefined): (ctx: ScanCo
     if (literals && !includesAny(ctx, literals)) return false;
     // One case-insensitive search for all the literals, and none when no rarest character occurs.
     if (folded && !(anyGateOpenFolded(ctx, folded.literals) && testOnce(ctx, folded.key, folded.anyOf))) return false;
-    if (spec.minDigitRun !== undefined && ctx.maxDigitRun() < spec.minDigitRun) return false;
+    if (spec.minDigitRun !== undefined && !ctx.hasDigitRun(spec.minDigitRun)) return false;
     if (shape && !testOnce(ctx, shape, shape)) return false;
     if (requiredContext && !testOnce(ctx, requiredContext.key, requiredContext.regex)) return false;
     return true;

@@ -1,12 +1,13 @@
 /**
- * What every recognizer may read about the (normalised) text: the text and the longest digit run,
- * computed on first use and shared, so numeric recognizers skip text that cannot hold their entity
- * without running their own regex.
+ * What every recognizer may read about the (normalised) text: the text and whether it holds a long
+ * enough digit run, computed on first use and shared, so numeric recognizers skip text that cannot
+ * hold their entity without running their own regex.
  */
 export interface ScanContext {
   readonly text: string;
-  /** Most digits in one run, where a run continues over up to three separators (` -./()+`). */
-  maxDigitRun(): number;
+  /** Whether some run holds at least `digits` digits, where a run continues over up to three
+   * separators (` -./()+`). */
+  hasDigitRun(digits: number): boolean;
   /** The current UTC year, for date-of-birth plausibility. */
   readonly currentYear: number;
   /** Whether ASCII character `code` occurs in the text (memoised): literal prefilters look for
@@ -40,30 +41,6 @@ function isRunSeparator(c: number): boolean {
   return c === 32 || c === 40 || c === 41 || c === 43 || c === 45 || c === 46 || c === 47; // space ( ) + - . /
 }
 
-function longestDigitRun(text: string): number {
-  let longest = 0;
-  NEXT_DIGIT.lastIndex = 0;
-  while (NEXT_DIGIT.test(text)) {
-    let i = NEXT_DIGIT.lastIndex - 1;
-    let digits = 0;
-    let separators = 0;
-    for (; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        digits++;
-        separators = 0;
-      } else if (separators < 3 && isRunSeparator(c)) {
-        separators++;
-      } else {
-        break;
-      }
-    }
-    if (digits > longest) longest = digits;
-    NEXT_DIGIT.lastIndex = i;
-  }
-  return longest;
-}
-
 /** Text numbers stay small integers even when doubled, so stored results are never heap numbers. */
 const TEXT_NUMBER_MASK = 0x1fffffff;
 
@@ -79,7 +56,10 @@ export class ReusableScanContext implements ScanContext {
    * few long-lived objects, so after the first texts nothing is allocated here. */
   readonly #results = new Map<object, number>();
   #textNumber = 0;
-  #digitRun = -1;
+  /** The longest digit run before `#digitRunScanned`: the text is read only as far as a question
+   * needs, so PII-dense text, whose first card number answers every question, is hardly read. */
+  #longestDigitRun = 0;
+  #digitRunScanned = 0;
   /** Per ASCII code: -1 not looked up yet, 0 absent, 1 present. */
   readonly #seen = new Int8Array(128).fill(-1);
 
@@ -90,7 +70,8 @@ export class ReusableScanContext implements ScanContext {
   /** Starts over on `text`. */
   reset(text: string): this {
     this.text = text;
-    this.#digitRun = -1;
+    this.#longestDigitRun = 0;
+    this.#digitRunScanned = 0;
     this.#seen.fill(-1);
     this.#textNumber = (this.#textNumber + 1) & TEXT_NUMBER_MASK;
     if (this.#textNumber === 0) {
@@ -115,9 +96,34 @@ export class ReusableScanContext implements ScanContext {
     this.#results.set(prefilter, (this.#textNumber << 1) | (result ? 1 : 0));
   }
 
-  maxDigitRun(): number {
-    if (this.#digitRun < 0) this.#digitRun = longestDigitRun(this.text);
-    return this.#digitRun;
+  hasDigitRun(digits: number): boolean {
+    NEXT_DIGIT.lastIndex = this.#digitRunScanned;
+    while (this.#longestDigitRun < digits && NEXT_DIGIT.test(this.text)) NEXT_DIGIT.lastIndex = this.#readDigitRun(NEXT_DIGIT.lastIndex - 1);
+    // A failed `test` rewinds `lastIndex`; the text was then read to its end.
+    this.#digitRunScanned = this.#longestDigitRun >= digits ? NEXT_DIGIT.lastIndex : this.text.length;
+    return this.#longestDigitRun >= digits;
+  }
+
+  /** Counts the digits of the run that starts at `start` into the longest so far; returns where the
+   * run ends (after up to three trailing separators). */
+  #readDigitRun(start: number): number {
+    const { text } = this;
+    let i = start;
+    let digits = 0;
+    let separators = 0;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        digits++;
+        separators = 0;
+      } else if (separators < 3 && isRunSeparator(c)) {
+        separators++;
+      } else {
+        break;
+      }
+    }
+    if (digits > this.#longestDigitRun) this.#longestDigitRun = digits;
+    return i;
   }
 
   hasChar(code: number): boolean {

@@ -90,6 +90,8 @@ interface GatedLiteral {
   readonly gate: number;
   /** The gate's other case, for literals matched in any case. */
   readonly gateUpper: number;
+  /** The literal is its (ASCII) gate alone: an open gate is the whole answer. */
+  readonly gateIsLiteral: boolean;
 }
 
 // Rough rarity in prose, rarest first; characters not listed count as common.
@@ -103,7 +105,8 @@ function rarityOf(c: string): number {
 function gated(literals: readonly string[]): GatedLiteral[] {
   return literals.map((literal) => {
     const rarest = [...literal].reduce((a, b) => (rarityOf(b) < rarityOf(a) ? b : a));
-    return { literal, gate: rarest.charCodeAt(0), gateUpper: rarest.toUpperCase().charCodeAt(0) };
+    const gate = rarest.charCodeAt(0);
+    return { literal, gate, gateUpper: rarest.toUpperCase().charCodeAt(0), gateIsLiteral: literal.length === 1 && gate < 128 };
   });
 }
 
@@ -112,7 +115,7 @@ function gateOpen(ctx: ScanContext, { gate, gateUpper }: GatedLiteral, caseFolde
 }
 
 function includesAny(ctx: ScanContext, literals: readonly GatedLiteral[]): boolean {
-  for (const literal of literals) if (gateOpen(ctx, literal, false) && ctx.text.includes(literal.literal)) return true;
+  for (const literal of literals) if (gateOpen(ctx, literal, false) && (literal.gateIsLiteral || ctx.text.includes(literal.literal))) return true;
   return false;
 }
 

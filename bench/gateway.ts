@@ -102,7 +102,8 @@ interface Target {
 type ChildService = '--serve-upstream' | '--serve-passthrough-processor';
 
 async function startChildService(mode: ChildService): Promise<{ child: ChildProcess; port: number }> {
-  // The node flags of the embguard roles, so the floor's processor runs as the real one does.
+  // The embguard roles' node flags, so the floor's processor runs as the real one does (the
+  // upstream gets them too; every target shares it).
   const child = spawn(process.execPath, [...CLI_NODE_FLAGS, '--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'gateway.ts'), mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,4 +1,5 @@
 import { patternRecognizer, type PatternSpec, type Recognizer, type StartedPatternSpec } from './recognizer.ts';
+import { digitGroupRecognizer, type DigitGroupLayout } from './digit-group-ids.ts';
 import type { Candidate, ScanContext } from './scan-context.ts';
 import {
   aadhaarValid,
@@ -81,7 +82,7 @@ function domainEnd(text: string, at: number): number {
 }
 
 const emailRecognizer: Recognizer = {
-  type: 'EMAIL_ADDRESS',
+  types: ['EMAIL_ADDRESS'],
   applies: (ctx) => ctx.text.includes('@'),
   find(ctx: ScanContext, out: Candidate[]) {
     const { text } = ctx;
@@ -100,8 +101,6 @@ const emailRecognizer: Recognizer = {
 
 const upperAlnum = (v: string): string => alphanumericsOf(v);
 const digitsCanonical = (v: string): string => digitsOf(v);
-/** Whether the candidate's separator capture (group 1) is empty: a bare run of digits. */
-const bareDigits = (_v: string, m: RegExpExecArray): boolean => (m[1] ?? '') === '';
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
 const DB_URL_USER_PASSWORD = /^[^/]*\/\/[^/@\s]*:[^/@\s]+@/;
 const DB_URL_PASSWORD_PARAMETER = /[?&;](?:password|pwd)=[^&;]+/i;
@@ -253,7 +252,7 @@ function isWordChar(c: number): boolean {
 }
 
 const ipv6Recognizer: Recognizer = {
-  type: 'IP_ADDRESS',
+  types: ['IP_ADDRESS'],
   applies: (ctx) => ctx.text.includes(':'),
   find(ctx: ScanContext, out: Candidate[]) {
     const { text } = ctx;
@@ -564,17 +563,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     }),
   ),
 
-  // ----- national identifiers -----
-  {
-    type: 'US_SSN',
-    specificity: 70,
-    regex: /(?<![\d-]|\d[ -])\d{3}([- ]?)\d{2}\1\d{4}(?!\1\d|[\d-])/g,
-    minDigitRun: 9,
-    validate: (v) => ssnValid(digitsOf(v)),
-    context: /\b(?:ssn|ss#|social security|social sec)/,
-    needsContext: bareDigits,
-    canonical: digitsCanonical,
-  },
+  // ----- national identifiers (those written as digit groups: DIGIT_GROUP_LAYOUTS below) -----
   {
     type: 'UK_NINO',
     specificity: 70,
@@ -584,26 +573,6 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     canonical: upperAlnum,
   },
   {
-    type: 'UK_NHS',
-    specificity: 75,
-    regex: /(?<![\d-]|\d[ -])\d{3}([ -]?)\d{3}\1\d{4}(?!\1\d|[\d-])/g,
-    minDigitRun: 10,
-    validate: (v) => nhsValid(digitsOf(v)),
-    context: /\b(?:nhs|health service|patient)/,
-    needsContext: (_v, m) => m[1] !== ' ',
-    canonical: digitsCanonical,
-  },
-  {
-    type: 'DE_TAX_ID',
-    specificity: 75,
-    regex: /(?<![\d-]|\d[ -])\d{2}( ?)\d{3}\1\d{3}\1\d{3}(?!\1\d|[\d-])/g,
-    minDigitRun: 11,
-    validate: (v) => deTaxIdValid(digitsOf(v)),
-    context: /(?:steuer|\btax\b|\bidnr|identifikationsnummer|\btin\b)/,
-    needsContext: bareDigits,
-    canonical: digitsCanonical,
-  },
-  {
     type: 'ES_NIF',
     specificity: 75,
     regex: /(?<![\w-])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![\w-])/g,
@@ -611,36 +580,26 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     validate: (v) => esNifValid(alphanumericsOf(v)),
     canonical: upperAlnum,
   },
-  {
-    type: 'IN_AADHAAR',
-    specificity: 75,
-    regex: /(?<![\d-]|\d[ -])[2-9]\d{3}([ -]?)\d{4}\1\d{4}(?!\1\d|[\d-])/g,
-    minDigitRun: 12,
-    validate: (v) => aadhaarValid(digitsOf(v)),
-    context: /(?:aadhaa?r|\buidai|\buid\b)/,
-    needsContext: bareDigits,
-    canonical: digitsCanonical,
-  },
-  {
-    // 9-digit shapes collide (SIN, TFN, bare SSN): the checksum plus a context word decides.
-    type: 'CA_SIN',
-    specificity: 75,
-    regex: /(?<![\d-]|\d[ -])\d{3}([ -]?)\d{3}\1\d{3}(?!\1\d|[\d-])/g,
-    minDigitRun: 9,
-    validate: (v) => sinValid(digitsOf(v)),
-    context: /(?:\bsin\b|social insurance|\bnas\b|assurance sociale)/,
-    canonical: digitsCanonical,
-  },
-  {
-    type: 'AU_TFN',
-    specificity: 75,
-    regex: /(?<![\d-]|\d[ -])\d{3}([ -]?)\d{3}\1\d{3}(?!\1\d|[\d-])/g,
-    minDigitRun: 9,
-    validate: (v) => tfnValid(digitsOf(v)),
-    context: /(?:\btfn\b|tax file)/,
-    canonical: digitsCanonical,
-  },
+];
+
+const BARE = (separator: string): boolean => separator === '';
+const ALWAYS = (): boolean => true;
+
+/** The national identifiers written as groups of digits, found by one shared pass (`digit-group-ids.ts`).
+ * 9-digit shapes collide (SIN, TFN, bare SSN): the checksum plus a context word decides. */
+export const DIGIT_GROUP_LAYOUTS: readonly DigitGroupLayout[] = [
+  { type: 'US_SSN', specificity: 70, groups: [3, 2, 4], separators: '- ', validate: ssnValid, context: /\b(?:ssn|ss#|social security|social sec)/, needsContext: BARE },
+  { type: 'UK_NHS', specificity: 75, groups: [3, 3, 4], separators: ' -', validate: nhsValid, context: /\b(?:nhs|health service|patient)/, needsContext: (separator) => separator !== ' ' },
+  { type: 'DE_TAX_ID', specificity: 75, groups: [2, 3, 3, 3], separators: ' ', validate: deTaxIdValid, context: /(?:steuer|\btax\b|\bidnr|identifikationsnummer|\btin\b)/, needsContext: BARE },
+  { type: 'IN_AADHAAR', specificity: 75, groups: [4, 4, 4], separators: ' -', validate: aadhaarValid, context: /(?:aadhaa?r|\buidai|\buid\b)/, needsContext: BARE },
+  { type: 'CA_SIN', specificity: 75, groups: [3, 3, 3], separators: ' -', validate: sinValid, context: /(?:\bsin\b|social insurance|\bnas\b|assurance sociale)/, needsContext: ALWAYS },
+  { type: 'AU_TFN', specificity: 75, groups: [3, 3, 3], separators: ' -', validate: tfnValid, context: /(?:\btfn\b|tax file)/, needsContext: ALWAYS },
 ];
 
 /** The built-in recognizers, compiled once at module load and shared by every engine. */
-export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([emailRecognizer, ipv6Recognizer, ...BUILTIN_PATTERN_SPECS.map(patternRecognizer)]);
+export const BUILTIN_RECOGNIZERS: readonly Recognizer[] = Object.freeze([
+  emailRecognizer,
+  ipv6Recognizer,
+  digitGroupRecognizer(DIGIT_GROUP_LAYOUTS),
+  ...BUILTIN_PATTERN_SPECS.map(patternRecognizer),
+]);

@@ -2,7 +2,8 @@ import type { Candidate, ScanContext } from './scan-context.ts';
 
 /** Finds one entity type. `applies` is the cheap prefilter; `find` runs only when it passes. */
 export interface Recognizer {
-  readonly type: string;
+  /** The entity types it reports. */
+  readonly types: readonly string[];
   applies(ctx: ScanContext): boolean;
   find(ctx: ScanContext, out: Candidate[]): void;
 }
@@ -66,7 +67,7 @@ const CONTEXT_BEFORE = 64;
 const CONTEXT_AFTER = 32;
 
 /** Whether `context` (case-insensitive) occurs in the text around `[start, end)`. */
-function hasContext(ctx: ScanContext, start: number, end: number, context: RegExp): boolean {
+export function hasContext(ctx: ScanContext, start: number, end: number, context: RegExp): boolean {
   const before = ctx.text.slice(Math.max(0, start - CONTEXT_BEFORE), start);
   const after = ctx.text.slice(end, end + CONTEXT_AFTER);
   return context.test(before) || context.test(after);
@@ -75,7 +76,7 @@ function hasContext(ctx: ScanContext, start: number, end: number, context: RegEx
 /** The same regex, case-insensitive. Searching the text this way, rather than a lower-cased copy
  * of it, saves a copy of every request text and is faster (measured: 1.8 against 4.3 µs for the
  * birth-date words over 2 KB of prose). */
-function caseInsensitive(regex: RegExp): RegExp {
+export function caseInsensitive(regex: RegExp): RegExp {
   return regex.ignoreCase ? regex : new RegExp(regex.source, `${regex.flags}i`);
 }
 
@@ -220,7 +221,7 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
   }
   const context = spec.context && caseInsensitive(spec.context);
   return {
-    type: spec.type,
+    types: [spec.type],
     applies: prefilter(spec, context),
     find: spec.starts ? startedFind(spec, context) : matchedFind(spec, context),
   };

@@ -490,7 +490,9 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'IBAN_CODE',
     specificity: 80,
     regex: /\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,30}/g,
-    minDigitRun: 8,
+    // Only the check digits are sure to be digits: some countries' account numbers may be all
+    // letters (Bahrain: four letters, then fourteen letters or digits).
+    minDigitRun: 2,
     trim: ibanCandidate,
     validate: (v) => ibanValid(alphanumericsOf(v)),
     canonical: upperAlnum,

@@ -115,6 +115,8 @@ describe('evasions', () => {
   it('finds mixed-case emails, IBANs and connection strings', () => {
     expect(typesIn('Mail John.DOE@Example.COM')).toEqual(['EMAIL_ADDRESS']);
     expect(typesIn('iban de89 3704 0044 0532 0130 00')).toEqual(['IBAN_CODE']);
+    // No digits but the check digits: a prefilter asking for a longer digit run let this through.
+    expect(typesIn('Pay to BH31 BMAG ABCD EFGH IJKL MN today')).toEqual(['IBAN_CODE']);
     expect(typesIn('POSTGRES://app:Pa55word@db:5432/x')).toEqual(['DB_CONNECTION_STRING']);
   });
 

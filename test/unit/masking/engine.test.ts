@@ -112,6 +112,11 @@ describe('evasions', () => {
     expect(engine.scan(`pay with ${card} today`).masked).toBe('pay with <CREDIT_CARD> today');
   });
 
+  it('leaves the punctuation that ends a sentence or a bracket outside a URL or connection string', () => {
+    expect(engine.scan('use postgres://app:Pa55word@db:5432/x). Then').masked).toBe('use <DB_CONNECTION_STRING>). Then');
+    expect(engine.scan('(see https://bob:s3cret@example.com/a?b=c!")').masked).toBe('(see <URL>!")');
+  });
+
   it('finds mixed-case emails, IBANs and connection strings', () => {
     expect(typesIn('Mail John.DOE@Example.COM')).toEqual(['EMAIL_ADDRESS']);
     expect(typesIn('iban de89 3704 0044 0532 0130 00')).toEqual(['IBAN_CODE']);

@@ -126,3 +126,40 @@ function endOfGroup(source: string, open: number): number {
   }
   throw new Error(`unbalanced group in ${source}`);
 }
+
+// The two numeric date-of-birth shapes share one pass. It must find exactly what the two patterns
+// find on their own, which holds only while no match of one can begin inside a match of the other.
+describe('the numeric date-of-birth pass', () => {
+  const OWN_PATTERNS = [
+    /(?<!\d)((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})(?!\d)/g, // 1985-04-23
+    /(?<![\d./-])(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?![\d./-]?\d)/g, // 23/04/1985, 04.23.85
+  ];
+  const shared = BUILTIN_PATTERN_SPECS.find(
+    (spec) => spec.type === 'DATE_OF_BIRTH' && new RegExp(spec.regex.source).test('1985-04-23') && new RegExp(spec.regex.source).test('23/04/1985'),
+  )!;
+
+  function spans(regexes: readonly RegExp[], text: string): string[] {
+    return regexes.flatMap((regex) => [...text.matchAll(regex)].map((m) => `${m.index}-${m.index + m[0].length}`)).sort();
+  }
+
+  function expectSameSpans(text: string): void {
+    expect(spans([shared.regex], text), JSON.stringify(text)).toEqual(spans(OWN_PATTERNS, text));
+  }
+
+  it('is one of the built-in specs', () => {
+    expect(shared).toBeDefined();
+  });
+
+  it('finds what the two patterns find in the labelled corpus, the benchmark inputs and edge cases', () => {
+    for (const record of generateCorpus(20, 400)) expectSameSpans(record.text);
+    for (const text of [CLEAN_2KB, DENSE_2KB, '1985-04-23-05-06', '1985-04-234', '12-04-1985-05-06', '1/2/1985-04-23', '2001-02-03.04.05', '01.02.2003-04-05']) expectSameSpans(text);
+  });
+
+  it('finds what the two patterns find in runs of digit groups and date separators', () => {
+    const group = fc.oneof(fc.constantFrom('19', '20', '1985', '2001', '04', '4', '23'), fc.stringMatching(/^\d{1,5}$/));
+    const joint = fc.constantFrom('-', '.', '/', ' ', '', 'x');
+    const dateLike = fc.tuple(group, joint, group, joint, group).map((parts) => parts.join(''));
+    const text = fc.array(fc.oneof(dateLike, group, joint), { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(fc.property(text, expectSameSpans), { numRuns: 3000 });
+  });
+});

@@ -25,10 +25,9 @@ export interface DigitGroupLayout {
   readonly needsContext: (separator: string) => boolean;
 }
 
-/** A layout compiled for matching: its groups packed into one number, its context made case-insensitive. */
+/** A layout compiled for matching: its digit count, its separators' codes, its context made case-insensitive. */
 interface CompiledLayout extends DigitGroupLayout {
   readonly digits: number;
-  readonly packedGroups: number;
   readonly separatorCodes: readonly number[];
   readonly contextAnyCase: RegExp;
 }
@@ -74,15 +73,25 @@ function clusterRegex(layouts: readonly CompiledLayout[]): RegExp {
   return new RegExp(`(?<![\\d-]|\\d[${separators}])(?:${bare}|${separated})(?!\\1\\d|[\\d-])`, 'g');
 }
 
-/** The recognizer for `layouts`: one pass, then each layout's groups, checksum and context words. */
+/** Where a cluster's layouts are looked up: its packed groups, or minus its length when bare. */
+function shapeKey(groups: readonly number[] | number): number {
+  return typeof groups === 'number' ? -groups : pack(groups);
+}
+
+/** The recognizer for `layouts`: one pass, then the layouts of the cluster's shape, their checksum
+ * and context words. */
 export function digitGroupRecognizer(layouts: readonly DigitGroupLayout[]): Recognizer {
   const compiled: readonly CompiledLayout[] = layouts.map((layout) => ({
     ...layout,
     digits: layout.groups.reduce((a, b) => a + b, 0),
-    packedGroups: pack(layout.groups),
     separatorCodes: [...layout.separators].map((s) => s.charCodeAt(0)),
     contextAnyCase: caseInsensitive(layout.context),
   }));
+  // Most clusters fit no layout (phone numbers, cards, short groups): one lookup rules them out.
+  const byShape = new Map<number, CompiledLayout[]>();
+  for (const layout of compiled) {
+    for (const key of [shapeKey(layout.groups), shapeKey(layout.digits)]) byShape.set(key, [...(byShape.get(key) ?? []), layout]);
+  }
   const fewestDigits = Math.min(...compiled.map((layout) => layout.digits));
   const regex = clusterRegex(compiled);
   return {
@@ -97,11 +106,11 @@ export function digitGroupRecognizer(layouts: readonly DigitGroupLayout[]): Reco
         const end = start + value.length;
         const separator = match[1] ?? '';
         const separatorCode = separator === '' ? 0 : separator.charCodeAt(0);
-        const packedGroups = separatorCode === 0 ? 0 : packedGroupsOf(text, start, end);
+        const fitting = byShape.get(separatorCode === 0 ? shapeKey(value.length) : packedGroupsOf(text, start, end));
+        if (fitting === undefined) continue;
         let digits: string | undefined;
-        for (const layout of compiled) {
-          const fits = separatorCode === 0 ? layout.digits === value.length : layout.packedGroups === packedGroups && layout.separatorCodes.includes(separatorCode);
-          if (!fits) continue;
+        for (const layout of fitting) {
+          if (separatorCode !== 0 && !layout.separatorCodes.includes(separatorCode)) continue;
           digits ??= digitsOf(value);
           if (!layout.validate(digits)) continue;
           if (layout.needsContext(separator) && !hasContext(ctx, start, end, layout.contextAnyCase)) continue;

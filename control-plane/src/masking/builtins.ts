@@ -145,27 +145,29 @@ function genericSecretValid(value: string, match: RegExpExecArray): boolean {
 // ---------------------------------------------------------------------------------------------
 // Global PII.
 
-const PHONE_INTERNATIONAL_PREFIX = /^(?:\+|00)/;
 const PHONE_00_COUNTRY_CODE = /^00[1-9]\d{0,3}[ .-]/;
 const DOUBLED_SEPARATOR = /[ .-]{2}/;
-
-function phoneValid(value: string): boolean {
-  if (value.startsWith('00') && !PHONE_00_COUNTRY_CODE.test(value)) return false; // a bare 00… run is a reference number
-  if (PHONE_INTERNATIONAL_PREFIX.test(value)) {
-    const digits = digitCount(value);
-    return digits >= 8 + (value.startsWith('00') ? 2 : 0) && digits <= 17 && !DOUBLED_SEPARATOR.test(value);
-  }
-  for (const format of PHONE_NATIONAL_FORMATS) if (format.test(value)) return true;
-  return false;
-}
-
 // National formats, anchored on the candidate (which is at most 26 characters).
-const PHONE_NATIONAL_FORMATS: readonly RegExp[] = [
-  /^(?:1[ .-]?)?(?:\([2-9]\d{2}\)|[2-9]\d{2})[ .-]?[2-9]\d{2}[ .-]\d{4}$/, // NANP: (415) 555-0132, 415.555.0132
+const NANP_FORMAT = /^(?:1[ .-]?)?(?:\([2-9]\d{2}\)|[2-9]\d{2})[ .-]?[2-9]\d{2}[ .-]\d{4}$/; // (415) 555-0132, 415.555.0132
+const TRUNK_ZERO_FORMATS: readonly RegExp[] = [
   /^0\d{2,4} \d{3,4} ?\d{3,4}$/, // UK and similar: 020 7946 0958, 07700 900123
   /^0\d{2,5}[ /-]\d{4,9}$/, // DE, AT, NL …: 030 12345678, 089/1234567
   /^0[1-9](?:[ .]\d{2}){4}$/, // FR: 01 23 45 67 89
 ];
+
+/** Picks the formats by the first character instead of trying each: most candidates in PII-dense
+ * text are cards, IBANs and IDs that start with neither `+` nor `0`, and need one regex call, not four. */
+function phoneValid(value: string): boolean {
+  const first = value.charCodeAt(0);
+  if (first === 43 || value.startsWith('00')) {
+    if (first !== 43 && !PHONE_00_COUNTRY_CODE.test(value)) return false; // a bare 00… run is a reference number
+    const digits = digitCount(value);
+    return digits >= 8 + (first === 43 ? 0 : 2) && digits <= 17 && !DOUBLED_SEPARATOR.test(value);
+  }
+  if (first !== 48) return NANP_FORMAT.test(value);
+  for (const format of TRUNK_ZERO_FORMATS) if (format.test(value)) return true;
+  return false;
+}
 
 function phoneCanonical(value: string): string {
   const digits = digitsOf(value);

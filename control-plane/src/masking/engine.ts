@@ -159,9 +159,8 @@ function forEachResolved(
       const c = candidates[i]!;
       const d = decide(c.type);
       if (c.end > end) end = c.end;
-      if (actionRank(d.action) > actionRank(decision.action)) decision = d;
-      const better =
-        c.specificity - winner.specificity || c.end - c.start - (winner.end - winner.start) || actionRank(d.action) - actionRank(winnerDecision.action);
+      if (d.rank > decision.rank) decision = d;
+      const better = c.specificity - winner.specificity || c.end - c.start - (winner.end - winner.start) || d.rank - winnerDecision.rank;
       if (better > 0) {
         winner = c;
         winnerDecision = d;

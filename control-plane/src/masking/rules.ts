@@ -108,6 +108,12 @@ export function checkMaskingRules(rules: MaskingRules): MaskingRules {
 export interface TypeDecision {
   readonly action: MaskingAction;
   readonly ruleId: string;
+  /** `actionRank(action)`, computed once: overlap resolution compares decisions for every candidate. */
+  readonly rank: number;
+}
+
+function decision(action: MaskingAction, ruleId: string): TypeDecision {
+  return { action, ruleId, rank: actionRank(action) };
 }
 
 function ruleInScope(rule: MaskingRule, scope: ScanScope): boolean {
@@ -117,7 +123,7 @@ function ruleInScope(rule: MaskingRule, scope: ScanScope): boolean {
 }
 
 function stricter(current: TypeDecision | undefined, rule: MaskingRule): TypeDecision {
-  return current && actionRank(current.action) >= actionRank(rule.action) ? current : { action: rule.action, ruleId: rule.id };
+  return current && current.rank >= actionRank(rule.action) ? current : decision(rule.action, rule.id);
 }
 
 /**
@@ -132,7 +138,7 @@ export function resolveScope(rules: MaskingRules, scope: ScanScope): (type: stri
     if (rule.entityTypes === '*') wildcard = stricter(wildcard, rule);
     else for (const type of rule.entityTypes) explicit.set(type, stricter(explicit.get(type), rule));
   }
-  const fallback: TypeDecision = wildcard ?? { action: rules.defaultAction, ruleId: 'default' };
+  const fallback: TypeDecision = wildcard ?? decision(rules.defaultAction, 'default');
   return (type) => explicit.get(type) ?? fallback;
 }
 

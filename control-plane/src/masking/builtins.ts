@@ -1,5 +1,5 @@
-import { patternRecognizer, type PatternSpec, type Recognizer, type StartedPatternSpec } from './recognizer.ts';
 import { digitGroupRecognizer, type DigitGroupLayout } from './digit-group-ids.ts';
+import { patternRecognizer, type PatternSpec, type Recognizer, type StartedPatternSpec } from './recognizer.ts';
 import type { Candidate, ScanContext } from './scan-context.ts';
 import {
   aadhaarValid,

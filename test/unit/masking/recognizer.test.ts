@@ -75,15 +75,20 @@ describe('recognizer prefilters', () => {
     for (const spec of BUILTIN_PATTERN_SPECS) for (const text of texts) expectPrefilterAdmits(spec, text);
   });
 
+  // Checked before validators too: a valid checksum is rare in random text (one IBAN-shaped string
+  // in 97 passes mod-97), so with them a prefilter that asks for too much is found only now and then.
+  // The phone number's digit-run prefilter counts on its validator: its pattern matches runs of two
+  // digits, and a phone number has at least seven.
   it.each(BUILTIN_PATTERN_SPECS.map((spec) => [spec.type, spec.regex.source.slice(0, 40), spec] as const))(
-    '%s (%s…) admits text of its own shape it finds something in',
-    (_type, _source, spec) => {
+    '%s (%s…) admits text of its own shape it finds something in, with and without its validator',
+    (type, _source, spec) => {
       const neighbour = fc.constantFrom(' ', '-', '.', ':', '=', '/', '_', 'a', 'Z', '0', '\n', '');
       // fast-check generates from case-sensitive patterns only: the pattern's own spelling, then.
       const shape = shapeOf(spec.regex);
       const spelled = new RegExp(shape.source, shape.flags.replace('i', ''));
       const text = fc.array(fc.oneof(fc.stringMatching(spelled), neighbour), { maxLength: 6 }).map((parts) => parts.join(''));
-      fc.assert(fc.property(text, (sample) => expectPrefilterAdmits(spec, sample)), { numRuns: 200 });
+      const specs = type === 'PHONE_NUMBER' ? [spec] : [spec, { ...spec, validate: undefined }];
+      fc.assert(fc.property(text, (sample) => specs.forEach((checked) => expectPrefilterAdmits(checked, sample))), { numRuns: 200 });
     },
   );
 });

@@ -491,7 +491,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     specificity: 80,
     regex: /(?<![\d-])\d(?:[ -]{0,3}\d){12,18}(?!\d)/g,
     minDigitRun: 13,
-    validate: (v) => creditCardValid(digitsOf(v)),
+    validate: creditCardValid,
     canonical: digitsCanonical,
   },
   {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   aadhaarValid,
@@ -48,6 +49,26 @@ describe('checksum validators', () => {
   it('accepts an Ethereum address written in one case, which carries no checksum', () => {
     expect(ethereumAddressValid('0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed')).toBe(true);
     expect(ethereumAddressValid('0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED')).toBe(true);
+  });
+});
+
+// The card check reads a candidate as written, skipping its separators: it must judge it exactly as
+// it judges the candidate's digits alone.
+describe('card numbers with separators', () => {
+  it.each(['4111 1111 1111 1111', '4111-1111-1111-1111', '3782 822463 10005', '5555 5555 5555 4444'])('accepts %s', (card) => {
+    expect(creditCardValid(card)).toBe(true);
+  });
+
+  it('judges any digits with spaces and dashes as it judges the digits alone', () => {
+    const card = fc.oneof(fc.constantFrom('4111111111111111', '378282246310005', '5555555555554444', '6011111111111117'), fc.stringMatching(/^\d{12,19}$/));
+    const written = fc.tuple(card, fc.array(fc.constantFrom(' ', '-', ' - '), { minLength: 19, maxLength: 19 }), fc.array(fc.boolean(), { minLength: 19, maxLength: 19 }));
+    fc.assert(
+      fc.property(written, ([digits, separators, cuts]) => {
+        const text = [...digits].map((d, i) => (i > 0 && cuts[i] ? separators[i] + d : d)).join('');
+        expect(creditCardValid(text), text).toBe(creditCardValid(digits));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -109,6 +109,13 @@ function byPosition(a: Candidate, b: Candidate): number {
   return a.start - b.start || b.end - a.end;
 }
 
+/**
+ * Texts longer than this have the clock read after every recognizer; shorter ones once, after all.
+ * A reading costs about 40 ns, 1.5 µs of a PII-dense 2 KB scan, and all recognizers together take a
+ * few milliseconds on 16 KB of adversarial text (`bench/masking.ts`), far inside any sane budget.
+ */
+const CLOCK_EACH_RECOGNIZER_CHARS = 16 * 1024;
+
 /** Up to this many candidates are sorted in place; `Array.prototype.sort` copies into a scratch array. */
 const IN_PLACE_SORT_MAX = 256;
 
@@ -232,16 +239,22 @@ export function createMaskingEngine(rules: MaskingRules = DEFAULT_MASKING_RULES,
 
   const context = new ReusableScanContext(currentYear);
 
+  function checkBudget(budget: Budget): void {
+    if (now() > budget.deadline) throw new MaskingLimitError('time_budget_exceeded', timeBudgetMs);
+  }
+
   /** Every recognizer's candidates in the normalised text, within the request's time budget. */
   function findCandidates(text: string, budget: Budget): Candidate[] {
     const ctx = context.reset(text);
     const candidates: Candidate[] = [];
+    const checkEachRecognizer = text.length > CLOCK_EACH_RECOGNIZER_CHARS;
     try {
       for (const recognizer of recognizers) {
         if (!recognizer.applies(ctx)) continue;
         recognizer.find(ctx, candidates);
-        if (now() > budget.deadline) throw new MaskingLimitError('time_budget_exceeded', timeBudgetMs);
+        if (checkEachRecognizer) checkBudget(budget);
       }
+      checkBudget(budget);
     } finally {
       context.release();
     }

@@ -283,11 +283,25 @@ describe('limits fail closed', () => {
 
   it('refuses when the time budget runs out (fake clock)', () => {
     let now = 0;
-    const slowClock = () => (now += 30);
+    const slowClock = () => (now += 150);
     const e = createMaskingEngine(rules({ limits: { maxInputChars: 1000, timeBudgetMs: 100 } }), { now: slowClock });
     expect(() => e.scan('mail a@example.com and 4111 1111 1111 1111')).toThrow(
       expect.objectContaining({ reason: 'time_budget_exceeded', code: 'masking_budget_exceeded' }),
     );
+  });
+
+  // Each reading of the clock costs about as much as a small recognizer: a short text is timed
+  // once, when all recognizers are done; a long one after each, so a slow scan stops early.
+  it('reads the clock once for a short text and after every recognizer for a long one', () => {
+    let readings = 0;
+    const countingClock = () => ++readings;
+    const e = createMaskingEngine(rules({ limits: { maxInputChars: 100_000, timeBudgetMs: 1000 } }), { now: countingClock });
+    const text = 'mail a@example.com and 4111 1111 1111 1111 ';
+    e.scan(text);
+    expect(readings).toBe(2);
+    readings = 0;
+    e.scan(text.repeat(400));
+    expect(readings).toBeGreaterThan(5);
   });
 });
 

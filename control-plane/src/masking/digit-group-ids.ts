@@ -17,8 +17,8 @@ export interface DigitGroupLayout {
   readonly groups: readonly number[];
   /** The separators it may be written with (one of them throughout), besides none. */
   readonly separators: string;
-  /** Checksum and ranges, on the digits alone. */
-  readonly validate: (digits: string) => boolean;
+  /** Checksum and ranges, on the value as written (its separators skipped). */
+  readonly validate: (value: string) => boolean;
   /** Words (written in lower case, matched in any case) that must occur near it when `needsContext` says so. */
   readonly context: RegExp;
   /** Whether a value written with `separator` (`''`: bare digits) needs a context word. */
@@ -108,11 +108,9 @@ export function digitGroupRecognizer(layouts: readonly DigitGroupLayout[]): Reco
         const separatorCode = separator === '' ? 0 : separator.charCodeAt(0);
         const fitting = byShape.get(separatorCode === 0 ? shapeKey(value.length) : packedGroupsOf(text, start, end));
         if (fitting === undefined) continue;
-        let digits: string | undefined;
         for (const layout of fitting) {
           if (separatorCode !== 0 && !layout.separatorCodes.includes(separatorCode)) continue;
-          digits ??= digitsOf(value);
-          if (!layout.validate(digits)) continue;
+          if (!layout.validate(value)) continue;
           if (layout.needsContext(separator) && !hasContext(ctx, start, end, layout.contextAnyCase)) continue;
           out.push({ type: layout.type, start, end, specificity: layout.specificity, value, canonical: digitsOf });
         }

@@ -5,7 +5,6 @@ import { DIGIT_GROUP_LAYOUTS } from '../../../control-plane/src/masking/builtins
 import { digitGroupRecognizer, type DigitGroupLayout } from '../../../control-plane/src/masking/digit-group-ids.ts';
 import { patternRecognizer, type Recognizer } from '../../../control-plane/src/masking/recognizer.ts';
 import { ReusableScanContext, type Candidate } from '../../../control-plane/src/masking/scan-context.ts';
-import { digitsOf } from '../../../control-plane/src/masking/validators.ts';
 import { generateCorpus } from '../../fixtures/masking/generate-corpus.ts';
 
 // The shared pass must find exactly what each identifier's own pattern finds. These are the
@@ -27,7 +26,7 @@ function ownRecognizer(layout: DigitGroupLayout): Recognizer {
     type: layout.type,
     specificity: layout.specificity,
     regex: OWN_PATTERNS[layout.type]!,
-    validate: (value) => layout.validate(digitsOf(value)),
+    validate: layout.validate,
     context: layout.context,
     needsContext: (_value, match) => layout.needsContext(match[1] ?? ''),
   });

@@ -46,28 +46,50 @@ describe('checksum validators', () => {
     expect(validate(bad)).toBe(false);
   });
 
+  it.each(['078-05-1120', '219-09-9999', '123-45-6789'])('refuses %s, voided after publication or an example', (ssn) => {
+    expect(ssnValid(ssn)).toBe(false);
+  });
+
   it('accepts an Ethereum address written in one case, which carries no checksum', () => {
     expect(ethereumAddressValid('0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed')).toBe(true);
     expect(ethereumAddressValid('0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED')).toBe(true);
   });
 });
 
-// The card check reads a candidate as written, skipping its separators: it must judge it exactly as
-// it judges the candidate's digits alone.
-describe('card numbers with separators', () => {
-  it.each(['4111 1111 1111 1111', '4111-1111-1111-1111', '3782 822463 10005', '5555 5555 5555 4444'])('accepts %s', (card) => {
-    expect(creditCardValid(card)).toBe(true);
+// The digit validators read a candidate as written, skipping its separators: each must judge it
+// exactly as it judges the candidate's digits alone.
+describe('digit validators on values with separators', () => {
+  it.each([
+    [creditCardValid, '4111 1111 1111 1111'],
+    [creditCardValid, '4111-1111-1111-1111'],
+    [creditCardValid, '3782 822463 10005'],
+    [ssnValid, '536-90-4399'],
+    [nhsValid, '943 476 5919'],
+    [deTaxIdValid, '86 095 742 719'],
+    [aadhaarValid, '2345 6789 0124'],
+    [sinValid, '130 692 544'],
+    [tfnValid, '123 456 782'],
+  ])('%o accepts %s', (validate, value) => {
+    expect(validate(value)).toBe(true);
   });
 
-  it('judges any digits with spaces and dashes as it judges the digits alone', () => {
-    const card = fc.oneof(fc.constantFrom('4111111111111111', '378282246310005', '5555555555554444', '6011111111111117'), fc.stringMatching(/^\d{12,19}$/));
-    const written = fc.tuple(card, fc.array(fc.constantFrom(' ', '-', ' - '), { minLength: 19, maxLength: 19 }), fc.array(fc.boolean(), { minLength: 19, maxLength: 19 }));
+  it.each([
+    [creditCardValid, ['4111111111111111', '378282246310005', '5555555555554444', '6011111111111117'], /^\d{12,19}$/],
+    [ssnValid, ['536904399', '078051120', '123456789', '666904399'], /^\d{9}$/],
+    [nhsValid, ['9434765919', '9434765918'], /^\d{10}$/],
+    [deTaxIdValid, ['86095742719', '86095742718'], /^\d{11}$/],
+    [aadhaarValid, ['234567890124', '234567890123'], /^\d{12}$/],
+    [sinValid, ['130692544', '193456787', '046454286'], /^\d{9}$/],
+    [tfnValid, ['123456782', '123456789'], /^\d{9}$/],
+  ] as const)('%o judges digits with spaces and dashes as it judges the digits alone', (validate, examples, shape) => {
+    const digits = fc.oneof(fc.constantFrom(...examples), fc.stringMatching(shape));
+    const written = fc.tuple(digits, fc.array(fc.constantFrom('', ' ', '-', ' - '), { minLength: 19, maxLength: 19 }));
     fc.assert(
-      fc.property(written, ([digits, separators, cuts]) => {
-        const text = [...digits].map((d, i) => (i > 0 && cuts[i] ? separators[i] + d : d)).join('');
-        expect(creditCardValid(text), text).toBe(creditCardValid(digits));
+      fc.property(written, ([value, separators]) => {
+        const text = [...value].map((d, i) => (i > 0 ? separators[i] + d : d)).join('');
+        expect(validate(text), text).toBe(validate(value));
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 });

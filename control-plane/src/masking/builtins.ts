@@ -502,7 +502,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     // letters (Bahrain: four letters, then fourteen letters or digits).
     minDigitRun: 2,
     trim: ibanCandidate,
-    validate: (v) => ibanValid(alphanumericsOf(v)),
+    validate: ibanValid,
     canonical: upperAlnum,
   },
   {
@@ -579,7 +579,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     specificity: 70,
     regex: /\b[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b/g,
     minDigitRun: 6,
-    validate: (v) => ninoValid(alphanumericsOf(v)),
+    validate: ninoValid,
     canonical: upperAlnum,
   },
   {

@@ -146,20 +146,43 @@ export function ibanLengthOf(first: number, second: number): number {
 const IBAN_LENGTH_BY_CODE = new Uint8Array(26 * 26);
 for (const [code, length] of Object.entries(IBAN_LENGTHS)) IBAN_LENGTH_BY_CODE[(code.charCodeAt(0) - 65) * 26 + code.charCodeAt(1) - 65] = length;
 
-/** ISO 7064 mod 97-10 over an IBAN (ISO 13616-1 §7): letters become 10..35, the result must be 1. */
-export function ibanValid(iban: string): boolean {
-  const n = iban.length;
-  if (ibanLengthOf(iban.charCodeAt(0), iban.charCodeAt(1)) !== n) return false;
-  let remainder = 0;
-  // The first four characters move to the end (the rearrangement), read in place without a copy;
-  // lower-case letters (the country code included) fail.
-  for (let k = 4; k < n + 4; k++) {
-    const c = iban.charCodeAt(k < n ? k : k - n);
-    if (isDigit(c)) remainder = (remainder * 10 + (c - 48)) % 97;
-    else if (c >= 65 && c <= 90) remainder = (remainder * 100 + (c - 55)) % 97;
-    else return false;
+/** The value of a letter or digit in an IBAN's check (digits 0..9, letters in either case 10..35); -1 otherwise. */
+function ibanCharValue(c: number): number {
+  if (isDigit(c)) return c - 48;
+  const letter = (c | 0x20) - 97;
+  return letter >= 0 && letter < 26 ? letter + 10 : -1;
+}
+
+/**
+ * ISO 7064 mod 97-10 over an IBAN as written (ISO 13616-1 §7): spaces and dashes are skipped,
+ * letters in either case become 10..35, and the result must be 1. The first four characters move
+ * to the end (the rearrangement): the text is read twice in place instead of copied.
+ */
+export function ibanValid(text: string): boolean {
+  let n = 0;
+  let first = 0;
+  let second = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 45) continue;
+    if (ibanCharValue(c) < 0) return false;
+    if (n === 0) first = c;
+    else if (n === 1) second = c;
+    n++;
   }
-  return remainder === 1;
+  return ibanLengthOf(first, second) === n && ibanRemainder(text, ibanRemainder(text, 0, true), false) === 1;
+}
+
+/** Carries the mod-97 `remainder` over the IBAN's characters from the fifth on, or over its first four. */
+function ibanRemainder(text: string, remainder: number, fromFifth: boolean): number {
+  let k = 0;
+  for (let i = 0; i < text.length; i++) {
+    const value = ibanCharValue(text.charCodeAt(i));
+    if (value < 0) continue;
+    if (k++ < 4 === fromFifth) continue;
+    remainder = (remainder * (value > 9 ? 100 : 10) + value) % 97;
+  }
+  return remainder;
 }
 
 const VERHOEFF_D = [
@@ -266,9 +289,10 @@ export function ssnValid(text: string): boolean {
 const NINO_LETTERS_NEVER_USED = /[DFIQUV]/;
 const NINO_PREFIXES_NEVER_ISSUED: ReadonlySet<string> = new Set(['BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ']);
 
-/** UK National Insurance number prefixes never issued (HMRC NIM39110). */
+/** UK National Insurance number prefixes never issued (HMRC NIM39110), on the number as written
+ * (its prefix in either case). */
 export function ninoValid(value: string): boolean {
-  const prefix = value.slice(0, 2);
+  const prefix = value.slice(0, 2).toUpperCase();
   if (NINO_LETTERS_NEVER_USED.test(prefix) || prefix[1] === 'O') return false;
   return !NINO_PREFIXES_NEVER_ISSUED.has(prefix);
 }

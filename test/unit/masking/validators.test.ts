@@ -12,6 +12,7 @@ import {
   ethereumAddressValid,
   ibanValid,
   nhsValid,
+  ninoValid,
   plausibleBirthDate,
   sinValid,
   ssnValid,
@@ -56,9 +57,9 @@ describe('checksum validators', () => {
   });
 });
 
-// The digit validators read a candidate as written, skipping its separators: each must judge it
-// exactly as it judges the candidate's digits alone.
-describe('digit validators on values with separators', () => {
+// The card, national-ID and IBAN validators read a candidate as written, skipping its separators:
+// each must judge it exactly as it judges the candidate's significant characters alone.
+describe('validators on values with separators', () => {
   it.each([
     [creditCardValid, '4111 1111 1111 1111'],
     [creditCardValid, '4111-1111-1111-1111'],
@@ -69,6 +70,9 @@ describe('digit validators on values with separators', () => {
     [aadhaarValid, '2345 6789 0124'],
     [sinValid, '130 692 544'],
     [tfnValid, '123 456 782'],
+    [ibanValid, 'GB82 WEST 1234 5698 7654 32'],
+    [ibanValid, 'gb82 west 1234 5698 7654 32'],
+    [ninoValid, 'ab 12 34 56 c'],
   ])('%o accepts %s', (validate, value) => {
     expect(validate(value)).toBe(true);
   });
@@ -81,9 +85,10 @@ describe('digit validators on values with separators', () => {
     [aadhaarValid, ['234567890124', '234567890123'], /^\d{12}$/],
     [sinValid, ['130692544', '193456787', '046454286'], /^\d{9}$/],
     [tfnValid, ['123456782', '123456789'], /^\d{9}$/],
-  ] as const)('%o judges digits with spaces and dashes as it judges the digits alone', (validate, examples, shape) => {
+    [ibanValid, ['GB82WEST12345698765432', 'GB82WEST12345698765433', 'DE89370400440532013000'], /^DE\d{20}$/],
+  ] as const)('%o judges a value with spaces and dashes as it judges the value without them', (validate, examples, shape) => {
     const digits = fc.oneof(fc.constantFrom(...examples), fc.stringMatching(shape));
-    const written = fc.tuple(digits, fc.array(fc.constantFrom('', ' ', '-', ' - '), { minLength: 19, maxLength: 19 }));
+    const written = fc.tuple(digits, fc.array(fc.constantFrom('', ' ', '-', ' - '), { minLength: 34, maxLength: 34 }));
     fc.assert(
       fc.property(written, ([value, separators]) => {
         const text = [...value].map((d, i) => (i > 0 ? separators[i] + d : d)).join('');

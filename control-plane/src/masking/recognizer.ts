@@ -1,6 +1,7 @@
 import type { Candidate, ScanContext } from './scan-context.ts';
 
-/** Finds one entity type. `applies` is the cheap prefilter; `find` runs only when it passes. */
+/** Finds an entity type (or several that share one pass). `applies` is the cheap prefilter; `find`
+ * runs only when it passes. */
 export interface Recognizer {
   /** The entity types it reports. */
   readonly types: readonly string[];

@@ -99,8 +99,6 @@ const emailRecognizer: Recognizer = {
 // ---------------------------------------------------------------------------------------------
 // Helpers shared by several specs.
 
-const upperAlnum = (v: string): string => alphanumericsOf(v);
-const digitsCanonical = (v: string): string => digitsOf(v);
 const DB_URL_USER_PASSWORD = /^[^/]*\/\/[^/@\s]*:[^/@\s]+@/;
 const DB_URL_PASSWORD_PARAMETER = /[?&;](?:password|pwd)=[^&;]+/i;
 const URL_USER_PASSWORD = /^[^/]*\/\/[^/?#@\s]*:[^/?#@\s]+@/;
@@ -492,7 +490,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     regex: /(?<![\d-])\d(?:[ -]{0,3}\d){12,18}(?!\d)/g,
     minDigitRun: 13,
     validate: creditCardValid,
-    canonical: digitsCanonical,
+    canonical: digitsOf,
   },
   {
     type: 'IBAN_CODE',
@@ -503,7 +501,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     minDigitRun: 2,
     trim: ibanCandidate,
     validate: ibanValid,
-    canonical: upperAlnum,
+    canonical: alphanumericsOf,
   },
   {
     type: 'CRYPTO',
@@ -580,7 +578,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     regex: /\b[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b/g,
     minDigitRun: 6,
     validate: ninoValid,
-    canonical: upperAlnum,
+    canonical: alphanumericsOf,
   },
   {
     type: 'ES_NIF',
@@ -588,7 +586,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     regex: /(?<![\w-])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![\w-])/g,
     minDigitRun: 7,
     validate: (v) => esNifValid(alphanumericsOf(v)),
-    canonical: upperAlnum,
+    canonical: alphanumericsOf,
   },
 ];
 

@@ -73,11 +73,6 @@ function clusterRegex(layouts: readonly CompiledLayout[]): RegExp {
   return new RegExp(`(?<![\\d-]|\\d[${separators}])(?:${bare}|${separated})(?!\\1\\d|[\\d-])`, 'g');
 }
 
-/** Where a cluster's layouts are looked up: its packed groups, or minus its length when bare. */
-function shapeKey(groups: readonly number[] | number): number {
-  return typeof groups === 'number' ? -groups : pack(groups);
-}
-
 /** The recognizer for `layouts`: one pass, then the layouts of the cluster's shape, their checksum
  * and context words. */
 export function digitGroupRecognizer(layouts: readonly DigitGroupLayout[]): Recognizer {
@@ -88,9 +83,10 @@ export function digitGroupRecognizer(layouts: readonly DigitGroupLayout[]): Reco
     contextAnyCase: caseInsensitive(layout.context),
   }));
   // Most clusters fit no layout (phone numbers, cards, short groups): one lookup rules them out.
+  // A separated cluster is keyed by its packed groups, a bare one by minus its length.
   const byShape = new Map<number, CompiledLayout[]>();
   for (const layout of compiled) {
-    for (const key of [shapeKey(layout.groups), shapeKey(layout.digits)]) byShape.set(key, [...(byShape.get(key) ?? []), layout]);
+    for (const key of [pack(layout.groups), -layout.digits]) byShape.set(key, [...(byShape.get(key) ?? []), layout]);
   }
   const fewestDigits = Math.min(...compiled.map((layout) => layout.digits));
   const regex = clusterRegex(compiled);
@@ -106,7 +102,7 @@ export function digitGroupRecognizer(layouts: readonly DigitGroupLayout[]): Reco
         const end = start + value.length;
         const separator = match[1] ?? '';
         const separatorCode = separator === '' ? 0 : separator.charCodeAt(0);
-        const fitting = byShape.get(separatorCode === 0 ? shapeKey(value.length) : packedGroupsOf(text, start, end));
+        const fitting = byShape.get(separatorCode === 0 ? -value.length : packedGroupsOf(text, start, end));
         if (fitting === undefined) continue;
         for (const layout of fitting) {
           if (separatorCode !== 0 && !layout.separatorCodes.includes(separatorCode)) continue;

@@ -25,10 +25,13 @@ const DENSE_SENTENCES = [
   'Call (415) 555-0132; born on 12 March 1985; token sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z.',
 ];
 
+/** Sentences repeated to `bytes` characters, as the engine gets a request's text: JSON-parsed, so a
+ * string of its own. A `slice` would be a view into the longer string built here, which the engine
+ * reads about 2 % slower than a parsed request (measured on the dense text). */
 function fill(sentences: readonly string[], bytes: number): string {
   let out = '';
   for (let i = 0; out.length < bytes; i++) out += `${sentences[i % sentences.length]} `;
-  return out.slice(0, bytes);
+  return JSON.parse(JSON.stringify(out.slice(0, bytes))) as string;
 }
 
 export const CLEAN_2KB = fill(CLEAN_SENTENCES, 2048);

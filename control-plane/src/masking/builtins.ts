@@ -46,6 +46,11 @@ function isAsciiAlphanumeric(c: number): boolean {
   return (c >= 48 && c <= 57) || isAsciiLetter(c);
 }
 
+function isHexDigit(c: number): boolean {
+  const letter = c | 0x20;
+  return (c >= 48 && c <= 57) || (letter >= 97 && letter <= 102);
+}
+
 function isLocalChar(c: number): boolean {
   return isAsciiAlphanumeric(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45; // . _ % + -
 }
@@ -112,6 +117,19 @@ function trimTrailingPunctuation(v: string): number {
   let end = v.length;
   while (end > 0 && TRAILING_PUNCTUATION.includes(v[end - 1]!)) end--;
   return end;
+}
+
+/** Whether the text holds four hex digits between two dots, the middle of a dotted MAC address.
+ * Dots are found by `indexOf`: the regex `\.[0-9A-Fa-f]{4}\.` reads every character (1.3–1.6 µs
+ * over 2 KB of prose, against 0.3–0.5). */
+function hasDottedHexGroup(text: string): boolean {
+  for (let dot = text.indexOf('.'); dot >= 0; dot = text.indexOf('.', dot + 1)) {
+    if (text.charCodeAt(dot + 5) !== 46) continue;
+    let hex = 1;
+    while (hex <= 4 && isHexDigit(text.charCodeAt(dot + hex))) hex++;
+    if (hex > 4) return true;
+  }
+  return false;
 }
 
 // Regexes used inside validators are constants: every evaluation of a literal allocates a new
@@ -258,11 +276,6 @@ function ipv6AnchorEnd(text: string, from: number): number {
     if (text.charCodeAt(after) === 58) return after + 1;
   }
   return -1;
-}
-
-function isHexDigit(c: number): boolean {
-  const letter = c | 0x20;
-  return (c >= 48 && c <= 57) || (letter >= 97 && letter <= 102);
 }
 
 const IPV6_MAX = 45 + 17; // the longest textual IPv6 address plus a zone id
@@ -573,7 +586,7 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'MAC_ADDRESS',
     specificity: 60,
     regex: /(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])/g,
-    shape: /\.[0-9A-Fa-f]{4}\./,
+    shape: hasDottedHexGroup,
     validate: (v) => DIGIT.test(v),
     canonical: macCanonical,
   },

@@ -22,9 +22,9 @@ interface PatternSpecBase {
   readonly lowerLiterals?: readonly string[];
   /** Prefilter: the text must hold a digit run at least this long (see `ScanContext.hasDigitRun`). */
   readonly minDigitRun?: number;
-  /** Prefilter: a cheap (non-global) regex the text must match, for shapes literals cannot express.
-   * Its result is memoised per text, so recognizers may share one. */
-  readonly shape?: RegExp;
+  /** Prefilter: a cheap (non-global) regex the text must match, for shapes literals cannot express,
+   * or a function that answers the same. Its result is memoised per text, so recognizers may share one. */
+  readonly shape?: TextTest;
   /** Words that must occur near the value, when `needsContext` says so: a regex written in lower
    * case, matched case-insensitively. */
   readonly context?: RegExp;
@@ -127,11 +127,14 @@ function anyGateOpenFolded(ctx: ScanContext, literals: readonly GatedLiteral[]):
   return false;
 }
 
-/** `regex.test(text)`, run once per text for all the recognizers that share `key`. */
-function testOnce(ctx: ScanContext, key: object, regex: RegExp): boolean {
+/** What a text must pass: a regex it must match, or a function answering the same. */
+type TextTest = RegExp | ((text: string) => boolean);
+
+/** `test` on the text, run once per text for all the recognizers that share `key`. */
+function testOnce(ctx: ScanContext, key: object, test: TextTest): boolean {
   let found = ctx.recall(key);
   if (found === undefined) {
-    found = regex.test(ctx.text);
+    found = typeof test === 'function' ? test(ctx.text) : test.test(ctx.text);
     ctx.remember(key, found);
   }
   return found;

@@ -281,7 +281,7 @@ function ipv6AnchorEnd(text: string, from: number): number {
 const IPV6_MAX = 45 + 17; // the longest textual IPv6 address plus a zone id
 
 function isIpv6Char(c: number): boolean {
-  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
+  return isHexDigit(c) || c === 58 || c === 46; // : .
 }
 
 function isWordChar(c: number): boolean {

@@ -336,15 +336,28 @@ function personHeuristicValid(value: string): boolean {
 
 const NAME_WORDS = String.raw`[A-Z][a-z'-]{1,30}(?:[ \t]{1,3}[A-Z][a-z'-]{1,30}){0,2}`;
 
-/** The honorific, greeting and self-introduction heuristics (no NER on the request path), one regex each. */
+/**
+ * The honorific, greeting and self-introduction heuristics (no NER on the request path), one regex
+ * each, behind the literals one of which each match contains. Prose without them skips the three
+ * passes, 2.7 µs of a 12.5 µs clean 2 KB scan. A one-letter literal is answered by the memoised
+ * character gate, without a search: `M` stands for the honorifics that begin with it, `H` for the
+ * greetings.
+ */
 export const PERSON_HEURISTIC_SPECS: readonly PatternSpec[] = [
-  String.raw`\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle)\.?[ \t]{1,3}`,
-  String.raw`\b(?:Dear|Hi|Hello|Hey|Regards|Sincerely|Cheers|Thanks|Best)[,!]?\s{1,4}`,
-  String.raw`\b(?:[Mm]y name is|[Nn]ame:)[ \t]{1,3}`,
-].map((prefix) => ({
+  {
+    prefix: String.raw`\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle)\.?[ \t]{1,3}`,
+    literals: ['M', 'Dr', 'Prof', 'Sir', 'Dame', 'Herr', 'Frau'],
+  },
+  {
+    prefix: String.raw`\b(?:Dear|Hi|Hello|Hey|Regards|Sincerely|Cheers|Thanks|Best)[,!]?\s{1,4}`,
+    literals: ['Dear', 'H', 'Regards', 'Sincerely', 'Cheers', 'Thanks', 'Best'],
+  },
+  { prefix: String.raw`\b(?:[Mm]y name is|[Nn]ame:)[ \t]{1,3}`, literals: ['y name is', 'ame:'] },
+].map(({ prefix, literals }) => ({
   type: 'PERSON',
   specificity: 20,
   regex: new RegExp(`${prefix}(${NAME_WORDS})\\b`, 'gd'),
+  literals,
   valueGroup: 1,
   validate: personHeuristicValid,
   canonical: lowerCase,

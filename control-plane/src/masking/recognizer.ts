@@ -9,6 +9,9 @@ export interface Recognizer {
   find(ctx: ScanContext, out: Candidate[]): void;
 }
 
+/** What a text must pass: a regex it must match, or a function answering the same. */
+type TextTest = RegExp | ((text: string) => boolean);
+
 /** What every regex recognizer's description has; see `PatternSpec`. */
 interface PatternSpecBase {
   readonly type: string;
@@ -126,9 +129,6 @@ function anyGateOpenFolded(ctx: ScanContext, literals: readonly GatedLiteral[]):
   for (const literal of literals) if (gateOpen(ctx, literal, true)) return true;
   return false;
 }
-
-/** What a text must pass: a regex it must match, or a function answering the same. */
-type TextTest = RegExp | ((text: string) => boolean);
 
 /** `test` on the text, run once per text for all the recognizers that share `key`. */
 function testOnce(ctx: ScanContext, key: object, test: TextTest): boolean {

@@ -608,7 +608,9 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
       type: 'DATE_OF_BIRTH',
       specificity: 45,
       regex,
-      minDigitRun: 2,
+      // Every shape holds four digits in one run: a year, or day, month and a two-digit year
+      // joined by the separators a digit run continues over.
+      minDigitRun: 4,
       validate: (_v, m, ctx) => plausible(m, ctx.currentYear),
       context: BIRTH_CONTEXT,
     }),

@@ -550,6 +550,8 @@ export const BUILTIN_PATTERN_SPECS: readonly PatternSpec[] = [
     type: 'CRYPTO',
     specificity: 80,
     regex: /\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b/g,
+    // Answered by the character gates alone: text without either digit skips the pass.
+    literals: ['1', '3'],
     validate: base58CheckValid,
   },
   {

@@ -87,7 +87,6 @@ function domainEnd(text: string, at: number): number {
 }
 
 const emailRecognizer: Recognizer = {
-  types: ['EMAIL_ADDRESS'],
   applies: (ctx) => ctx.text.includes('@'),
   find(ctx: ScanContext, out: Candidate[]) {
     const { text } = ctx;
@@ -289,7 +288,6 @@ function isWordChar(c: number): boolean {
 }
 
 const ipv6Recognizer: Recognizer = {
-  types: ['IP_ADDRESS'],
   applies: (ctx) => ctx.text.includes(':'),
   find(ctx: ScanContext, out: Candidate[]) {
     const { text } = ctx;

@@ -91,7 +91,6 @@ export function digitGroupRecognizer(layouts: readonly DigitGroupLayout[]): Reco
   const fewestDigits = Math.min(...compiled.map((layout) => layout.digits));
   const regex = clusterRegex(compiled);
   return {
-    types: layouts.map((layout) => layout.type),
     applies: (ctx) => ctx.hasDigitRun(fewestDigits),
     find(ctx: ScanContext, out: Candidate[]) {
       const { text } = ctx;

@@ -3,8 +3,6 @@ import type { Candidate, ScanContext } from './scan-context.ts';
 /** Finds an entity type (or several that share one pass). `applies` is the cheap prefilter; `find`
  * runs only when it passes. */
 export interface Recognizer {
-  /** The entity types it reports. */
-  readonly types: readonly string[];
   applies(ctx: ScanContext): boolean;
   find(ctx: ScanContext, out: Candidate[]): void;
 }
@@ -225,7 +223,6 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
   }
   const context = spec.context && caseInsensitive(spec.context);
   return {
-    types: [spec.type],
     applies: prefilter(spec, context),
     find: spec.starts ? startedFind(spec, context) : matchedFind(spec, context),
   };

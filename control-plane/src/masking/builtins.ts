@@ -51,6 +51,13 @@ function isHexDigit(c: number): boolean {
   return (c >= 48 && c <= 57) || (letter >= 97 && letter <= 102);
 }
 
+/** Where the hex digits of `text` from `from` on end, reading at most `most` of them. */
+function hexRunEnd(text: string, from: number, most: number): number {
+  let end = from;
+  while (end - from < most && isHexDigit(text.charCodeAt(end))) end++;
+  return end;
+}
+
 function isLocalChar(c: number): boolean {
   return isAsciiAlphanumeric(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45; // . _ % + -
 }
@@ -123,10 +130,7 @@ function trimTrailingPunctuation(v: string): number {
  * over 2 KB of prose, against 0.3–0.5). */
 function hasDottedHexGroup(text: string): boolean {
   for (let dot = text.indexOf('.'); dot >= 0; dot = text.indexOf('.', dot + 1)) {
-    if (text.charCodeAt(dot + 5) !== 46) continue;
-    let hex = 1;
-    while (hex <= 4 && isHexDigit(text.charCodeAt(dot + hex))) hex++;
-    if (hex > 4) return true;
+    if (text.charCodeAt(dot + 5) === 46 && hexRunEnd(text, dot + 1, 4) === dot + 5) return true;
   }
   return false;
 }
@@ -270,8 +274,7 @@ const DATE_OF_BIRTH_SHAPES: readonly DateShape[] = [
  */
 function ipv6AnchorEnd(text: string, from: number): number {
   for (let colon = text.indexOf(':', from); colon >= 0; colon = text.indexOf(':', colon + 1)) {
-    let after = colon + 1;
-    while (after - colon <= 4 && isHexDigit(text.charCodeAt(after))) after++;
+    const after = hexRunEnd(text, colon + 1, 4);
     if (text.charCodeAt(after) === 58) return after + 1;
   }
   return -1;
